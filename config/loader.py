@@ -1,0 +1,156 @@
+"""Load settings in order of precedence: defaults < instance/kasir.toml < KASIR_* / DATABASE_URL < overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.defaults import ENVIRONMENTS, LOCALES, SETTINGS, TAX_STATUSES, TIMEZONES
+
+_TRUE = {"1", "true", "yes", "ya", "on"}
+_FALSE = {"0", "false", "no", "tidak", "off", ""}
+MIN_SECRET_LENGTH = 32
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value or an insecure one where that is refused."""
+
+
+def _coerce(name: str, raw: Any, default: Any, source: str) -> Any:
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise SettingsError(f"{source}: {name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        if isinstance(raw, bool):
+            raise SettingsError(f"{source}: {name} must be a whole number, not {raw!r}")
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise SettingsError(f"{source}: {name} must be a whole number, not {raw!r}") from None
+    if isinstance(default, list):
+        if isinstance(raw, list):
+            return [str(item).strip() for item in raw if str(item).strip()]
+        return [part.strip() for part in str(raw).split(",") if part.strip()]
+    if not isinstance(raw, str):
+        raise SettingsError(f"{source}: {name} must be text, not {raw!r}")
+    return raw
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+    unknown = sorted(set(data) - set(SETTINGS))
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    return data
+
+
+def load_settings(
+    instance_path: str | os.PathLike,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the effective settings, validated; generates the secret key on first run."""
+    environ = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    settings: dict[str, Any] = {name: _copy(default) for name, (default, _doc) in SETTINGS.items()}
+    toml_path = instance / "kasir.toml"
+    for name, raw in read_toml(toml_path).items():
+        settings[name] = _coerce(name, raw, SETTINGS[name][0], str(toml_path))
+    for name, (default, _doc) in SETTINGS.items():
+        key = "KASIR_" + name.upper()
+        if key in environ:
+            settings[name] = _coerce(name, environ[key], default, key)
+    if environ.get("DATABASE_URL"):
+        settings["database_url"] = environ["DATABASE_URL"]
+    for name, raw in (overrides or {}).items():
+        if name not in SETTINGS:
+            raise SettingsError(f"unknown setting: {name}")
+        settings[name] = _coerce(name, raw, SETTINGS[name][0], "overrides")
+    _validate(settings)
+    if not settings["database_url"]:
+        settings["database_url"] = "sqlite:///" + str((instance / "kasir.db").resolve())
+    if not settings["secret_key"]:
+        settings["secret_key"] = _instance_secret(instance)
+    if settings["env"] == "production":
+        refuse_insecure(settings)
+    return settings
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+def _validate(s: dict[str, Any]) -> None:
+    if s["env"] not in ENVIRONMENTS:
+        raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {s['env']!r}")
+    if s["tax_status"] not in TAX_STATUSES:
+        raise SettingsError(f"tax_status must be pkp or non_pkp, not {s['tax_status']!r}")
+    if s["default_locale"] not in LOCALES:
+        raise SettingsError(f"default_locale must be one of {', '.join(LOCALES)}, not {s['default_locale']!r}")
+    s["timezone"] = TIMEZONES.get(s["timezone"].upper(), s["timezone"])
+    try:
+        ZoneInfo(s["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"timezone {s['timezone']!r} is not a known IANA zone (e.g. Asia/Makassar)") from None
+    for name in ("idle_timeout_minutes", "login_max_failures", "login_lock_minutes"):
+        if s[name] < 1:
+            raise SettingsError(f"{name} must be at least 1")
+    if not 0 <= s["ppn_rate_percent"] <= 100:
+        raise SettingsError("ppn_rate_percent must be between 0 and 100")
+
+
+def _instance_secret(instance: Path) -> str:
+    path = instance / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with owner-only permissions; O_EXCL so two starting processes never write two keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def refuse_insecure(s: dict[str, Any]) -> None:
+    """Production refuses settings that are fine on a developer's desk but unsafe in a shop."""
+    problems = []
+    if len(s["secret_key"]) < MIN_SECRET_LENGTH:
+        problems.append(f"secret_key is shorter than {MIN_SECRET_LENGTH} characters")
+    if s["database_url"].startswith("sqlite://") and s["database_url"] in ("sqlite://", "sqlite:///:memory:"):
+        problems.append("an in-memory database loses every sale on restart")
+    if s["password_hash_method"].startswith("plain") or (
+        s["password_hash_method"].startswith("pbkdf2") and _pbkdf2_rounds(s["password_hash_method"]) < 200_000
+    ):
+        problems.append("password_hash_method is too weak")
+    if problems:
+        raise SettingsError("refused in production: " + "; ".join(problems))
+
+
+def _pbkdf2_rounds(method: str) -> int:
+    parts = method.split(":")
+    try:
+        return int(parts[2]) if len(parts) > 2 else 600_000
+    except ValueError:
+        return 0

@@ -1,0 +1,1 @@
+"""Drivers: printers, scanners, scales and displays over plain bytes (the receipts and devices issue fills it)."""

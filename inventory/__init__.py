@@ -1,0 +1,1 @@
+"""Inventory: catalog, units, barcodes, batches, stock moves (tables arrive with the inventory issue)."""

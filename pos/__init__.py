@@ -1,0 +1,1 @@
+"""Kasir Koperasi point of sale: app factory, auth, web shell (imports nothing on purpose)."""

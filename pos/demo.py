@@ -1,0 +1,116 @@
+"""The demo cooperative: Koperasi Kelurahan Merah Putih Kelayan Timur, Banjarmasin."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pos import audit
+from pos.auth import hash_secret
+from pos.db import db, write_transaction
+from pos.models import BusinessUnit, Outlet, Role, SystemFlag, Till, UnitKind, User
+from pos.production import DEMO_FLAG
+
+DEMO_PASSWORD = "demo123"  # noqa: S105 - the documented demo password; refused in production
+# username, full name, role, till PIN
+DEMO_USERS = (
+    ("kasir", "Siti Rahmah", Role.KASIR, "1111"),
+    ("apoteker", "apt. Muhammad Rizki, S.Farm.", Role.APOTEKER, "2222"),
+    ("gudang", "Ahmad Fauzi", Role.GUDANG, "3333"),
+    ("manajer", "Nurul Hidayah", Role.MANAJER, "4444"),
+    ("pengurus", "H. Abdul Rahman", Role.PENGURUS, "5555"),
+    ("pengawas", "Hj. Fatimah Zahra", Role.PENGAWAS, "6666"),
+)
+# code, name, kind; then its outlets: code, name, address, tills (code, name)
+DEMO_UNITS = (
+    (
+        "TOKO",
+        "Toko Sembako",
+        UnitKind.TOKO,
+        (
+            (
+                "TK",
+                "Toko Sembako Kelayan Timur",
+                "Jl. Kelayan A No. 12, RT 05/RW 02, Kelayan Timur",
+                (("TK01", "Kasir 1"), ("TK02", "Kasir 2")),
+            ),
+        ),
+    ),
+    (
+        "APOTEK",
+        "Apotek Koperasi",
+        UnitKind.APOTEK,
+        (
+            (
+                "AP",
+                "Apotek Merah Putih Kelayan Timur",
+                "Jl. Kelayan A No. 14, RT 05/RW 02, Kelayan Timur",
+                (("AP01", "Kasir Apotek"),),
+            ),
+        ),
+    ),
+    (
+        "GUDANG",
+        "Gudang",
+        UnitKind.GUDANG,
+        (("GD", "Gudang Kelayan Timur", "Jl. Kelayan B Gg. Rahmat, RT 07/RW 03, Kelayan Timur", ()),),
+    ),
+    (
+        "SP",
+        "Simpan Pinjam",
+        UnitKind.SIMPAN_PINJAM,
+        (("SP", "Kantor Simpan Pinjam", "Jl. Kelayan A No. 12, RT 05/RW 02, Kelayan Timur", ()),),
+    ),
+)
+USER_OUTLET = {"kasir": "TK", "apoteker": "AP", "gudang": "GD", "manajer": "TK"}
+
+
+def load_demo() -> bool:
+    """Add what is missing of the demo; returns False when it was already complete."""
+    changed = False
+    with write_transaction():
+        for unit_code, unit_name, kind, outlets in DEMO_UNITS:
+            unit = db.session.scalar(sa.select(BusinessUnit).where(BusinessUnit.code == unit_code))
+            if unit is None:
+                unit = BusinessUnit(code=unit_code, name=unit_name, kind=kind)
+                db.session.add(unit)
+                changed = True
+            for outlet_code, outlet_name, address, tills in outlets:
+                outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == outlet_code))
+                if outlet is None:
+                    outlet = Outlet(code=outlet_code, name=outlet_name, address=address, unit=unit)
+                    db.session.add(outlet)
+                    changed = True
+                for till_code, till_name in tills:
+                    if db.session.scalar(sa.select(Till.id).where(Till.code == till_code)) is None:
+                        db.session.add(Till(code=till_code, name=till_name, outlet=outlet))
+                        changed = True
+        db.session.flush()
+        password_hash = None
+        for username, full_name, role, pin in DEMO_USERS:
+            if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+                continue
+            password_hash = password_hash or hash_secret(DEMO_PASSWORD)
+            outlet_code = USER_OUTLET.get(username)
+            outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == outlet_code)) if outlet_code else None
+            db.session.add(
+                User(
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    password_hash=password_hash,
+                    pin_hash=hash_secret(pin),
+                    outlet=outlet,
+                )
+            )
+            audit.record(
+                "user.created",
+                actor_name="demo",
+                target_type="user",
+                target_id=username,
+                after={"role": role.value, "full_name": full_name},
+            )
+            changed = True
+        if db.session.get(SystemFlag, DEMO_FLAG) is None:
+            db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
+            changed = True
+    return changed

@@ -1,0 +1,163 @@
+"""Tables of the foundation: business units, outlets, tills, users, sessions, API tokens, throttles, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pos.db import Base, UTCDateTime, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    KASIR = "kasir"
+    APOTEKER = "apoteker"
+    GUDANG = "gudang"
+    MANAJER = "manajer"
+    PENGURUS = "pengurus"
+    PENGAWAS = "pengawas"
+
+
+class UnitKind(enum.StrEnum):
+    TOKO = "toko"
+    APOTEK = "apotek"
+    GUDANG = "gudang"
+    SIMPAN_PINJAM = "simpan_pinjam"
+
+
+class BusinessUnit(Base):
+    __tablename__ = "business_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
+
+    outlets: Mapped[list["Outlet"]] = relationship(back_populates="unit", order_by="Outlet.code")
+
+
+class Outlet(Base):
+    __tablename__ = "outlet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    address: Mapped[str] = mapped_column(sa.String(250), default="")
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    # None means the cooperative's default timezone from the settings.
+    timezone: Mapped[str | None] = mapped_column(sa.String(40))
+
+    unit: Mapped[BusinessUnit] = relationship(back_populates="outlets")
+    tills: Mapped[list["Till"]] = relationship(back_populates="outlet", order_by="Till.code")
+
+
+class Till(Base):
+    __tablename__ = "till"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlet.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="tills")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    locale: Mapped[str] = mapped_column(sa.String(5), default="id")
+    active: Mapped[bool] = mapped_column(default=True)
+    outlet_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outlet.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    outlet: Mapped[Outlet | None] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("locale IN ('id', 'en')", name="locale"),)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per typed username, known or not, so a lock never tells whether an account exists."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """A server-side session: the cookie holds only its random id, so logout and renewal really end it."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # 'password' for the back office; 'pin' for a cashier switched in on a till (till pages only).
+    method: Mapped[str] = mapped_column(sa.String(10))
+    till_id: Mapped[int | None] = mapped_column(sa.ForeignKey("till.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    user: Mapped[User] = relationship()
+    till: Mapped[Till | None] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("method IN ('password', 'pin')", name="method"),)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """Who did what, when, with the state before and after; an approver when a manager allowed it."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(sa.String(40), default="")
+    approver_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    approver_name: Mapped[str] = mapped_column(sa.String(40), default="")
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    target_id: Mapped[str] = mapped_column(sa.String(60), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.String(250), default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+class SystemFlag(Base):
+    """Facts about the database itself, e.g. that the demo cooperative was loaded into it."""
+
+    __tablename__ = "system_flag"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(250), default="")
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,85 @@
+"""Rupiah and quantities the Indonesian way: Rp 12.500 out; 1.000 and 1,5 in. Money is whole rupiah (int)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from pos.errors import N_, InvalidInput
+
+MAX_INPUT_LENGTH = 32
+# Indonesian numerals: optional sign, digits grouped by '.' in threes (or not grouped), optional ',' decimals.
+_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<int>\d{1,3}(?:\.\d{3})+|\d+)(?:,(?P<frac>\d+))?$", re.ASCII)
+
+
+def format_number(value: int | Decimal, places: int | None = None) -> str:
+    """1234567.5 -> '1.234.567,5'. `places` fixes the decimals; None keeps the value's own (trailing zeros cut)."""
+    d = Decimal(value)
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places))
+    sign = "-" if d < 0 else ""
+    d = abs(d)
+    text = format(d, "f")
+    whole, _, frac = text.partition(".")
+    if places is None:
+        frac = frac.rstrip("0")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    out = ".".join(groups)
+    return f"{sign}{out},{frac}" if frac else f"{sign}{out}"
+
+
+def format_rupiah(amount: int, symbol: str = "Rp") -> str:
+    """12500 -> 'Rp 12.500'; -12500 -> '-Rp 12.500'."""
+    if isinstance(amount, float):
+        raise TypeError("money is whole rupiah (int), never float")
+    amount = int(amount)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol} {format_number(abs(amount))}"
+
+
+def parse_decimal(text: str) -> Decimal:
+    """Read a number typed the Indonesian way: '1.000' is a thousand, '1,5' is one and a half."""
+    if not isinstance(text, str):
+        raise InvalidInput(N_("Please enter a number."))
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if cleaned.lower().startswith("rp"):
+        cleaned = cleaned[2:]
+    if not cleaned:
+        raise InvalidInput(N_("Please enter a number."))
+    if len(cleaned) > MAX_INPUT_LENGTH:
+        raise InvalidInput(N_("That number is too long."))
+    match = _NUMBER.match(cleaned)
+    if not match:
+        raise InvalidInput(
+            N_("'%(text)s' is not a number. Write thousands with a dot and decimals with a comma, e.g. 1.000 or 1,5."),
+            text=text.strip()[:MAX_INPUT_LENGTH],
+        )
+    digits = match["int"].replace(".", "")
+    frac = match["frac"] or ""
+    try:
+        value = Decimal(f"{digits}.{frac}" if frac else digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise InvalidInput(N_("Please enter a number.")) from None
+    return -value if match["sign"] == "-" else value
+
+
+def parse_rupiah(text: str) -> int:
+    """Read a whole-rupiah amount: 'Rp 12.500' or '12500' -> 12500. Cents are refused."""
+    value = parse_decimal(text)
+    if value != value.to_integral_value():
+        raise InvalidInput(N_("Amounts are in whole rupiah, without cents."))
+    return int(value)
+
+
+def parse_quantity(text: str, places: int = 3) -> Decimal:
+    """Read a quantity ('1,5' kg); refuses zero, negatives and more than `places` decimals."""
+    value = parse_decimal(text)
+    if value <= 0:
+        raise InvalidInput(N_("The quantity must be more than zero."))
+    if -value.as_tuple().exponent > places:
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
+    return value

@@ -1,0 +1,15 @@
+"""The web shell: blueprints, security hooks, languages, template helpers and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from pos.web import account, admin, api, auth, errors, main, security, templating, till
+
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    for module in (auth, main, account, admin, till, api):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,66 @@
+"""JSON API for programs and the till page: who am I, manager approvals."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext
+
+from pos import auth
+from pos.errors import N_, InvalidInput
+from pos.permissions import ROLE_PERMISSIONS, SIGNED_IN, require
+from pos.web.security import client_ip
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_DETAIL_BYTES = 2000
+APPROVAL_ACTIONS = frozenset({"price_override", "void_line", "void_sale", "refund", "no_sale", "discount", "unlock"})
+
+
+@bp.get("/me")
+@require(SIGNED_IN)
+def me():
+    user = g.user
+    return jsonify(
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role.value,
+        locale=user.locale,
+        via=g.via,
+        till=g.user_session.till.code if g.user_session is not None and g.user_session.till else None,
+        permissions=sorted(ROLE_PERMISSIONS[user.role]),
+    )
+
+
+@bp.post("/approvals")
+@require("till.operate")
+def approvals():
+    """A manager approves a restricted till action for the signed-in cashier with the manager's PIN."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput(N_("Send a JSON object."))
+    action = data.get("action")
+    if action not in APPROVAL_ACTIONS:
+        raise InvalidInput(N_("Unknown action to approve."))
+    reason = data.get("reason", "")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(N_("Give a reason for the approval."))
+    detail = data.get("detail") or {}
+    if not isinstance(detail, dict) or len(json.dumps(detail)) > MAX_DETAIL_BYTES:
+        raise InvalidInput(N_("The approval details must be a small JSON object."))
+    approver = auth.approve(
+        g.user,
+        str(data.get("approver", "")),
+        str(data.get("pin", "")),
+        action,
+        reason=reason.strip()[:250],
+        detail=detail,
+        ip=client_ip(),
+    )
+    return jsonify(
+        approved=True,
+        action=action,
+        requester=g.user.username,
+        approver=approver.username,
+        message=gettext("Approved by %(name)s.", name=approver.username),
+    ), 201

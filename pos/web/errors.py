@@ -1,0 +1,66 @@
+"""Translated error pages (HTML) and error bodies (JSON under /api/); domain errors map to their status."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from pos.db import db
+from pos.errors import PosError
+from pos.web.security import wants_json
+
+MESSAGES = {
+    400: _l("The request could not be understood. Reload the page and try again."),
+    401: _l("Please sign in first."),
+    403: _l("You do not have access to this page."),
+    404: _l("The page you are looking for does not exist."),
+    405: _l("That action is not allowed here."),
+    413: _l("The upload is too large."),
+    429: _l("Too many attempts. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. Your data is safe; try again or call the manager."),
+}
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Not signed in"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Server error"),
+}
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None):
+    message = message or str(MESSAGES.get(status, MESSAGES[500]))
+    if wants_json():
+        response = jsonify(error=code or str(status), message=message)
+        response.status_code = status
+        return response
+    title = str(TITLES.get(status, TITLES[500]))
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        message = gettext("The form has expired or is missing its security token. Reload the page and try again.")
+        return error_response(400, message, "csrf")
+
+    @app.errorhandler(PosError)
+    def domain_error(exc: PosError):
+        db.session.rollback()
+        return error_response(exc.status, gettext(exc.message, **exc.params), type(exc).__name__)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error: %s", exc)
+        return error_response(500)

@@ -1,0 +1,101 @@
+"""Languages and template helpers: Bahasa Indonesia first, money as Rp 12.500, local times, the role's menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+
+from pos.formats import format_date, format_datetime, zone_abbreviation
+from pos.money import format_number, format_rupiah
+from pos.permissions import PIN_SESSION_PERMISSIONS, ROLE_PERMISSIONS, has_permission
+
+LOCALES = ("id", "en")
+ROLE_LABELS = {
+    "kasir": _l("Cashier"),
+    "apoteker": _l("Pharmacist"),
+    "gudang": _l("Stock manager"),
+    "manajer": _l("Unit manager"),
+    "pengurus": _l("Board"),
+    "pengawas": _l("Supervisor"),
+}
+UNIT_LABELS = {
+    "toko": _l("Grocery shop"),
+    "apotek": _l("Pharmacy"),
+    "gudang": _l("Warehouse"),
+    "simpan_pinjam": _l("Savings and loans"),
+}
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    endpoint: str
+    label: object
+    permission: str
+
+
+MENU = (
+    MenuItem("main.dashboard", _l("Dashboard"), "dashboard.view"),
+    MenuItem("till.index", _l("Till"), "till.operate"),
+    MenuItem("main.outlets", _l("Outlets and tills"), "outlets.view"),
+    MenuItem("admin.users", _l("Users"), "users.view"),
+    MenuItem("admin.audit", _l("Audit log"), "audit.view"),
+    MenuItem("main.settings", _l("Settings"), "settings.view"),
+)
+
+
+def select_locale() -> str:
+    user = g.get("user")
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return current_app.config["KASIR"]["default_locale"]
+
+
+def display_timezone() -> str:
+    user = g.get("user")
+    if user is not None and user.outlet is not None and user.outlet.timezone:
+        return user.outlet.timezone
+    return current_app.config["KASIR"]["timezone"]
+
+
+def menu_for_request() -> list[MenuItem]:
+    user = g.get("user")
+    if user is None:
+        return []
+    items = [item for item in MENU if has_permission(user.role, item.permission)]
+    if g.get("via") == "pin":
+        items = [item for item in items if item.permission in PIN_SESSION_PERMISSIONS]
+    return items
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+
+    locale_name = lambda: str(get_locale() or "id")  # noqa: E731
+
+    app.jinja_env.filters["rupiah"] = lambda amount: format_rupiah(amount, app.config["KASIR"]["currency_symbol"])
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["date"] = lambda value: format_date(value, display_timezone(), locale_name())
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, display_timezone(), locale_name())
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(getattr(role, "value", role), role)
+    app.jinja_env.filters["unit_label"] = lambda kind: UNIT_LABELS.get(getattr(kind, "value", kind), kind)
+    app.jinja_env.filters["zone"] = zone_abbreviation
+
+    @app.context_processor
+    def inject():
+        user = g.get("user")
+        return {
+            "current_user": g.get("user"),
+            "current_user_permissions": ROLE_PERMISSIONS[user.role] if user is not None else frozenset(),
+            "signed_in_via": g.get("via"),
+            "menu": menu_for_request(),
+            "kasir": app.config["KASIR"],
+            "current_locale": locale_name(),
+            "display_timezone": display_timezone(),
+            "request_path": request.path,
+        }

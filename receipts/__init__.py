@@ -1,0 +1,1 @@
+"""Receipts: plain receipt data rendered to ESC/POS bytes and HTML (the receipts issue fills it)."""
