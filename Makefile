@@ -1,0 +1,47 @@
+# Kasir Koperasi: `make run` serves the POS with demo data on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test test-postgres lint translations clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "Kasir Koperasi: http://$(HOST):$(PORT)/  (stop with Ctrl+C)"
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 wsgi:app
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev
+	KASIR_TEST_DATABASE_URL=$${KASIR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/test} \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Re-extract the messages, merge them into both catalogs, compile (commit the .po and .mo files).
+translations: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --omit-header \
+		--sort-output -o pos/translations/messages.pot .
+	$(BIN)/pybabel update -i pos/translations/messages.pot -d pos/translations --no-location
+	$(BIN)/pybabel compile -d pos/translations
+
+clean-venv:
+	rm -rf $(VENV)

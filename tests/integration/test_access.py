@@ -1,0 +1,150 @@
+"""Every route as every role: allowed where the role's permissions say so, 403 everywhere else."""
+
+import pytest
+
+from pos.models import Role
+from pos.permissions import has_permission, permission_of
+from tests.conftest import csrf_token
+
+ROLES = [r.value for r in Role]
+# (method, path, form) for every route of the app; test_every_route_is_listed keeps this complete.
+ROUTES = [
+    ("GET", "/", None),
+    ("GET", "/outlets", None),
+    ("GET", "/settings", None),
+    ("GET", "/akun/", None),
+    ("POST", "/akun/kata-sandi", {"current_password": "salah", "new_password": "x", "confirm_password": "x"}),
+    ("POST", "/akun/pin", {"current_password": "salah", "pin": "1234"}),
+    ("GET", "/admin/pengguna", None),
+    ("POST", "/admin/pengguna", {"username": "x1", "role": "kasir", "password": "a", "confirm_password": "b"}),
+    ("POST", "/admin/pengguna/kasir/peran", {"role": "kasir"}),
+    ("POST", "/admin/pengguna/kasir/status", {"active": "1"}),
+    ("POST", "/admin/pengguna/kasir/buka-kunci", {}),
+    ("GET", "/admin/audit", None),
+    ("GET", "/kasir/", None),
+    ("GET", "/kasir/TK01", None),
+    ("GET", "/kasir/TK01/masuk", None),
+    ("POST", "/kasir/TK01/buka-kunci", {"username": "kasir", "manager": "x", "manager_pin": "0"}),
+    ("GET", "/api/v1/me", None),
+    ("POST", "/api/v1/approvals", "json"),
+    ("GET", "/healthz", None),
+    ("GET", "/login", None),
+    ("POST", "/language", {"locale": "id"}),
+]
+ENDPOINT_OF = {
+    "/": "main.dashboard",
+    "/outlets": "main.outlets",
+    "/settings": "main.settings",
+    "/akun/": "account.show",
+    "/akun/kata-sandi": "account.change_password",
+    "/akun/pin": "account.change_pin",
+    "/admin/pengguna": ("admin.users", "admin.create_user"),
+    "/admin/pengguna/kasir/peran": "admin.change_role",
+    "/admin/pengguna/kasir/status": "admin.change_active",
+    "/admin/pengguna/kasir/buka-kunci": "admin.unlock",
+    "/admin/audit": "admin.audit",
+    "/kasir/": "till.index",
+    "/kasir/TK01": "till.show",
+    "/kasir/TK01/masuk": "till.sign_in",
+    "/kasir/TK01/buka-kunci": "till.unlock",
+    "/api/v1/me": "api.me",
+    "/api/v1/approvals": "api.approvals",
+    "/healthz": "main.healthz",
+    "/login": "auth.login",
+    "/language": "auth.language",
+}
+
+
+def test_every_view_declares_a_permission(demo_app):
+    for endpoint, view in demo_app.view_functions.items():
+        if endpoint != "static":
+            assert permission_of(view) is not None, f"{endpoint} has no permission marker"
+
+
+def test_every_route_is_listed(demo_app):
+    listed = set()
+    for _method, path, _form in ROUTES:
+        found = ENDPOINT_OF[path]
+        listed.update(found if isinstance(found, tuple) else (found,))
+    listed.add("auth.logout")  # ends the session; tested in test_auth
+    routed = {rule.endpoint for rule in demo_app.url_map.iter_rules()} - {"static"}
+    assert routed == listed
+
+
+def endpoint_for(demo_app, method, path):
+    adapter = demo_app.url_map.bind("localhost")
+    endpoint, _ = adapter.match(path, method=method)
+    return endpoint
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_what_its_permissions_allow(role, signed_in, client, demo_app):
+    signed_in(role)
+    user_role = Role(role)
+    for method, path, form in ROUTES:
+        view = demo_app.view_functions[endpoint_for(demo_app, method, path)]
+        permission = permission_of(view)
+        if method == "GET":
+            response = client.get(path)
+        elif form == "json":
+            response = client.post(path, json={"action": "no_sale"}, headers={"X-CSRFToken": csrf_token(client)})
+        else:
+            response = client.post(path, data={**form, "csrf_token": csrf_token(client)})
+        allowed = has_permission(user_role, permission)
+        if user_role == Role.PENGAWAS and method == "POST" and not view._kasir_read_only_safe:
+            allowed = False
+        where = f"{role} {method} {path} ({permission})"
+        if allowed:
+            assert response.status_code != 403, where
+        else:
+            assert response.status_code == 403, where
+            if path.startswith("/api/"):
+                assert response.get_json()["error"] == "403"
+            else:
+                assert "Akses ditolak" in response.text, where
+        assert response.status_code < 500, where
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(demo_app):
+    client = demo_app.test_client()
+    response = client.get("/admin/pengguna")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/admin/pengguna")
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_the_supervisor_can_read_everything_the_board_reads_but_change_nothing(signed_in, client, demo_app):
+    signed_in("pengawas")
+    for path in ("/admin/pengguna", "/admin/audit", "/settings", "/outlets"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+    users_page = client.get("/admin/pengguna").text
+    assert "Buat pengguna" not in users_page and "Nonaktifkan" not in users_page
+    token = csrf_token(client)
+    assert client.post("/admin/pengguna/kasir/status", data={"active": "0", "csrf_token": token}).status_code == 403
+    # Own language is the one thing a supervisor may change.
+    assert client.post("/language", data={"locale": "en", "csrf_token": token}).status_code == 302
+    assert "Dashboard" in client.get("/").text
+
+
+def test_menus_show_only_the_roles_areas(signed_in, client):
+    expected = {
+        "kasir": ["main.dashboard", "till.index"],
+        "gudang": ["main.dashboard", "main.outlets"],
+        "pengurus": ["main.dashboard", "main.outlets", "admin.users", "admin.audit", "main.settings"],
+    }
+    import re
+
+    for role, menu in expected.items():
+        signed_in(role)
+        assert re.findall(r'data-menu="([^"]+)"', client.get("/").text) == menu, role
+
+
+def test_unknown_pages_and_methods_get_translated_errors(signed_in, client):
+    signed_in("kasir")
+    missing = client.get("/tidak-ada")
+    assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.text
+    assert client.get("/api/v1/tidak-ada").get_json()["error"] == "404"
+    assert client.delete("/", headers={"X-CSRFToken": csrf_token(client)}).status_code == 405
+    assert client.get("/kasir/ZZ99").status_code == 404

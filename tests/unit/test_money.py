@@ -1,0 +1,95 @@
+"""Rupiah and Indonesian numbers: Rp 12.500 out, 1.000 and 1,5 in; bad input refused with a message."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pos.errors import InvalidInput
+from pos.money import format_number, format_rupiah, parse_decimal, parse_quantity, parse_rupiah
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [(0, "Rp 0"), (500, "Rp 500"), (12500, "Rp 12.500"), (1234567, "Rp 1.234.567"), (-12500, "-Rp 12.500")],
+)
+def test_rupiah_is_shown_with_dots(amount, shown):
+    assert format_rupiah(amount) == shown
+
+
+def test_money_is_never_a_float():
+    with pytest.raises(TypeError):
+        format_rupiah(12.5)
+
+
+def test_numbers_use_indonesian_separators():
+    assert format_number(Decimal("1234.5")) == "1.234,5"
+    assert format_number(Decimal("1.250"), places=3) == "1,250"
+    assert format_number(1000000) == "1.000.000"
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("1.000", Decimal(1000)),
+        ("1,5", Decimal("1.5")),
+        ("1.234,75", Decimal("1234.75")),
+        ("12500", Decimal(12500)),
+        ("Rp 12.500", Decimal(12500)),
+        (" 0,250 ", Decimal("0.25")),
+        ("-3", Decimal(-3)),
+    ],
+)
+def test_input_is_read_the_indonesian_way(typed, value):
+    assert parse_decimal(typed) == value
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "   ",
+        "1.5",
+        "12.34",
+        "1,2,3",
+        "NaN",
+        "nan",
+        "inf",
+        "1e309",
+        "1e3",
+        "abc",
+        "0x10",
+        "\x00",
+        "1\x005",
+        "١٢٣",
+        "12.345.67",
+        "9" * 40,
+        "<script>",
+        "1;DROP TABLE",
+    ],
+)
+def test_bad_numbers_are_refused_with_a_message(typed):
+    with pytest.raises(InvalidInput) as caught:
+        parse_decimal(typed)
+    assert caught.value.message  # a translatable message, not a bare exception
+
+
+def test_rupiah_input_refuses_cents_and_quantity_refuses_zero_negative_and_excess_decimals():
+    assert parse_rupiah("Rp 12.500") == 12500
+    with pytest.raises(InvalidInput):
+        parse_rupiah("12.500,50")
+    assert parse_quantity("1,250") == Decimal("1.250")
+    for bad in ("0", "-1", "0,0001"):
+        with pytest.raises(InvalidInput):
+            parse_quantity(bad)
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_shown_rupiah_reads_back_to_the_same_amount(amount):
+    assert parse_rupiah(format_rupiah(amount).replace("-Rp ", "-").replace("Rp ", "")) == amount
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
+def test_shown_numbers_read_back(value):
+    assert parse_decimal(format_number(value)) == value
