@@ -408,7 +408,7 @@ def create_user(
     *,
     full_name: str = "",
     pin: str | None = None,
-    locale: str = "id",
+    locale: str | None = None,
     actor: User | None = None,
     actor_name: str = "",
 ) -> User:
@@ -417,6 +417,7 @@ def create_user(
     validate_password(password)
     if pin is not None:
         validate_pin(pin)
+    locale = locale or _settings()["default_locale"]
     if locale not in ("id", "en"):
         raise InvalidInput(N_("Language must be id or en."))
     with write_transaction():

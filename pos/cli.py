@@ -27,7 +27,7 @@ def _fail(exc: PosError) -> None:
 @click.option("--role", required=True, type=ROLE_CHOICE, help="kasir, apoteker, gudang, manajer, pengurus or pengawas")
 @click.option("--name", "full_name", default="", help="Full name shown on screens and receipts.")
 @click.option("--pin", default=None, help="Till PIN, 4 to 6 digits (optional).")
-@click.option("--locale", default="id", type=click.Choice(["id", "en"]))
+@click.option("--locale", default=None, type=click.Choice(["id", "en"]), help="Defaults to default_locale.")
 @click.password_option(help="Asked for when not given.")
 def create(username, role, full_name, pin, locale, password):
     """Create USERNAME with ROLE; asks for the password twice."""

@@ -47,7 +47,7 @@ def create_user():
             form.get("password", ""),
             full_name=form.get("full_name", ""),
             pin=form.get("pin") or None,
-            locale=form.get("locale", "id"),
+            locale=form.get("locale") or None,
             actor=g.user,
         )
     except PosError as exc:
