@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -73,6 +73,16 @@ def menu_for_request() -> list[MenuItem]:
     return items
 
 
+def home_url() -> str:
+    """Where 'home' is: the dashboard, a PIN session's till (it may not open the dashboard), or sign-in."""
+    if g.get("user") is None:
+        return url_for("auth.login")
+    live = g.get("user_session")
+    if g.get("via") == "pin" and live is not None and live.till is not None:
+        return url_for("till.show", code=live.till.code)
+    return url_for("main.dashboard")
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
 
@@ -98,4 +108,5 @@ def init_app(app: Flask) -> None:
             "current_locale": locale_name(),
             "display_timezone": display_timezone(),
             "request_path": request.path,
+            "home_url": home_url(),
         }

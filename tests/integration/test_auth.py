@@ -281,3 +281,11 @@ def test_role_changes_and_unlocks_by_the_board_are_audited(signed_in, client, de
     assert bad.status_code == 400 and "tidak dikenal" in bad.text
     page = client.get("/admin/audit?aksi=user.role")
     assert page.status_code == 200 and "user.role_changed" in page.text
+
+
+def test_a_pin_sessions_home_link_is_its_till(client):
+    till_sign_in(client, "kasir", "1111", till="TK02")
+    page = client.get("/kasir/TK02")
+    assert 'class="brand" href="/kasir/TK02"' in page.text
+    denied = client.get("/admin/audit")
+    assert denied.status_code == 403 and 'href="/kasir/TK02"' in denied.text
