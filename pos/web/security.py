@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
         g.user = None
         g.user_session = None
         g.via = None
+        if request.endpoint == "static":
+            return None  # public assets: no session lookup, no database work
         header = request.headers.get("Authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")
@@ -53,8 +55,8 @@ def init_app(app: Flask) -> None:
         if request.method not in SAFE_METHODS and g.via != "token":
             csrf.protect()
 
-        if request.endpoint is None or request.endpoint == "static":
-            return None  # routing answers 404/405; static assets are public
+        if request.endpoint is None:
+            return None  # routing answers 404/405
         view = app.view_functions.get(request.endpoint)
         permission = permission_of(view)
         if permission is None:
