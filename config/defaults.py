@@ -27,6 +27,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "login_lock_minutes": (15, "how long such a lock lasts"),
     "session_cookie_secure": (False, "send the session cookie over HTTPS only (set when served behind TLS)"),
     "password_hash_method": ("scrypt", "werkzeug password hash method"),
+    "cash_account_per_till": (False, "keep a cash account per till instead of one per outlet (ledger init)"),
+    "savings_outlet": ("SP", "outlet whose cash desk takes savings deposits, withdrawals and kasbon repayments"),
+    "simpanan_pokok_amount": (100_000, "simpanan pokok in rupiah, paid once on joining"),
+    "simpanan_wajib_amount": (20_000, "simpanan wajib in rupiah, due every month from the joining month"),
+    "kasbon_limit_percent": (50, "kasbon limit as a percentage of the member's savings (pokok + wajib + sukarela)"),
+    "kasbon_limit_max": (1_000_000, "kasbon limit ceiling in rupiah, whatever the savings"),
+    "shu_capital_savings": (["pokok", "wajib"], "savings that count for jasa modal in the SHU"),
     "database_url": ("", "SQLAlchemy URL; empty means instance/kasir.db (SQLite). DATABASE_URL also sets it"),
     "secret_key": ("", "signing key; empty means generated once into instance/secret_key"),
 }

@@ -115,6 +115,14 @@ def _validate(s: dict[str, Any]) -> None:
             raise SettingsError(f"{name} must be at least 1")
     if not 0 <= s["ppn_rate_percent"] <= 100:
         raise SettingsError("ppn_rate_percent must be between 0 and 100")
+    if not 0 <= s["kasbon_limit_percent"] <= 1000:
+        raise SettingsError("kasbon_limit_percent must be between 0 and 1000")
+    for name in ("simpanan_pokok_amount", "simpanan_wajib_amount", "kasbon_limit_max"):
+        if s[name] < 0:
+            raise SettingsError(f"{name} must not be negative")
+    unknown = set(s["shu_capital_savings"]) - {"pokok", "wajib", "sukarela"}
+    if unknown or not s["shu_capital_savings"]:
+        raise SettingsError("shu_capital_savings lists pokok, wajib and/or sukarela")
 
 
 def _instance_secret(instance: Path) -> str:

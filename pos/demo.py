@@ -64,8 +64,11 @@ DEMO_UNITS = (
 USER_OUTLET = {"kasir": "TK", "apoteker": "AP", "gudang": "GD", "manajer": "TK"}
 
 
-def load_demo() -> bool:
-    """Add what is missing of the demo; returns False when it was already complete."""
+def load_demo(books: bool = True) -> bool:
+    """Add what is missing of the demo; returns False when it was already complete.
+
+    `books=False` loads only the cooperative, its outlets and users (what most tests need).
+    """
     changed = False
     with write_transaction():
         for unit_code, unit_name, kind, outlets in DEMO_UNITS:
@@ -110,6 +113,11 @@ def load_demo() -> bool:
                 after={"role": role.value, "full_name": full_name},
             )
             changed = True
+        from ledger.demo import load_ledger_demo
+
+        db.session.flush()
+        if books:
+            changed = load_ledger_demo() or changed
         if db.session.get(SystemFlag, DEMO_FLAG) is None:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
             changed = True

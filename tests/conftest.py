@@ -117,7 +117,7 @@ def demo_app(app):
     from pos.demo import load_demo
 
     with app.app_context():
-        load_demo()
+        load_demo(books=False)
     return app
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from config import SettingsError
 from pos.db import db
-from pos.models import AuditEntry, BusinessUnit, Outlet, Till, User
+from pos.models import AuditEntry, User
 
 
 def test_user_create_asks_for_the_password_and_the_user_can_sign_in(runner, demo_app):
@@ -50,23 +50,6 @@ def test_user_disable_and_role_are_audited(runner, demo_app):
         actions = list(db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.actor_name == "cli")))
         assert "user.disabled" in actions and "user.role_changed" in actions
     assert runner.invoke(args=["user", "disable", "nobody"]).exit_code != 0
-
-
-def test_demo_load_is_idempotent(runner, demo_app):
-    def counts():
-        with demo_app.app_context():
-            return [
-                db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in (BusinessUnit, Outlet, Till, User)
-            ]
-
-    before = counts()
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0
-    assert "already present" in result.output and "demo123" in result.output and "kasir" in result.output
-    assert counts() == before == [4, 4, 3, 6]
-    with demo_app.app_context():
-        codes = set(db.session.scalars(sa.select(Till.code)))
-    assert {"TK01", "TK02", "AP01"} <= codes
 
 
 def test_production_refuses_demo_data(make_app, demo_app):

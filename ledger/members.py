@@ -1,0 +1,325 @@
+"""Members, their savings (pokok, wajib, sukarela) and kasbon: every movement a slip and a journal entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ledger import journal
+from ledger.models import Account, JournalEntry, Member, MemberStatus, Posting, SavingsKind, Slip, SlipKind
+from ledger.posting_rules import (
+    PIUTANG_ANGGOTA,
+    SavingsSummary,
+    kasbon_repayment_entry,
+    kas,
+    savings_deposit_entry,
+    savings_withdrawal_entry,
+    simpanan,
+)
+from pos import audit
+from pos.db import db
+from pos.errors import Conflict, InvalidInput, N_, NotFound
+from pos.models import Outlet, User
+
+NIK_RE = re.compile(r"^\d{16}$", re.ASCII)
+PHONE_RE = re.compile(r"^(\+62|62|0)8\d{7,12}$", re.ASCII)
+RT_RW_RE = re.compile(r"^\d{1,3}$", re.ASCII)
+PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+MEMBER_PREFIX = "AGT-"
+
+
+def _settings() -> dict:
+    return current_app.config["KASIR"]
+
+
+def validate_nik(nik: str) -> str:
+    """NIK: 16 digits; digits 7-12 are the birth date (day + 40 for women), so month and day must exist."""
+    nik = (nik or "").strip().replace(" ", "")
+    if not NIK_RE.match(nik):
+        raise InvalidInput(N_("A NIK is 16 digits."))
+    day, month = int(nik[6:8]), int(nik[8:10])
+    if day > 40:
+        day -= 40
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise InvalidInput(N_("This NIK holds no valid birth date (digits 7 to 12)."))
+    return nik
+
+
+def mask_nik(nik: str) -> str:
+    """Region code and the last four digits: 637102******0003."""
+    return nik[:6] + "*" * 6 + nik[-4:] if len(nik) == 16 else "*" * len(nik)
+
+
+def normalise_phone(phone: str) -> str:
+    phone = re.sub(r"[\s\-().]", "", phone or "")
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidInput(N_("A phone number looks like 0812 3456 7890."))
+    return phone
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    match = PERIOD_RE.match((period or "").strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise InvalidInput(N_("Write the month as YYYY-MM, e.g. 2026-11."))
+    return int(match[1]), int(match[2])
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    name: str
+    nik: str
+    address: str = ""
+    rt: str = ""
+    rw: str = ""
+    kelurahan: str = ""
+    phone: str = ""
+    join_date: dt.date | None = None
+
+
+def _clean_text(value: str, limit: int, field: str, required: bool = False) -> str:
+    value = (value or "").strip()
+    if "\x00" in value or any(ord(ch) < 32 for ch in value):
+        raise InvalidInput(N_("%(field)s contains control characters."), field=field)
+    if required and not value:
+        raise InvalidInput(N_("%(field)s is required."), field=field)
+    if len(value) > limit:
+        raise InvalidInput(N_("%(field)s is longer than %(limit)d characters."), field=field, limit=limit)
+    return value
+
+
+def member_by_number(number: str) -> Member:
+    member = db.session.scalar(sa.select(Member).where(Member.number == (number or "").strip().upper()[:20]))
+    if member is None:
+        raise NotFound(N_("No member with number %(number)s."), number=(number or "")[:20])
+    return member
+
+
+def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool = True,
+                    author_name: str = "") -> Member:
+    """Add a member and take the simpanan pokok at the savings desk (in the caller's write transaction)."""
+    name = _clean_text(data.name, 120, "Name", required=True)
+    nik = validate_nik(data.nik)
+    rt, rw = (data.rt or "").strip(), (data.rw or "").strip()
+    for value in (rt, rw):
+        if value and not RT_RW_RE.match(value):
+            raise InvalidInput(N_("RT and RW are numbers of up to three digits."))
+    join_date = data.join_date or dt.date.today()
+    if db.session.scalar(sa.select(Member.id).where(Member.nik == nik)) is not None:
+        raise Conflict(N_("A member with this NIK is already registered."))
+    member = Member(
+        number=f"{MEMBER_PREFIX}{journal.next_number('AGT', 0):05d}",
+        name=name, nik=nik,
+        address=_clean_text(data.address, 250, "Address"),
+        rt=rt.zfill(3) if rt else "", rw=rw.zfill(3) if rw else "",
+        kelurahan=_clean_text(data.kelurahan, 80, "Kelurahan"),
+        phone=normalise_phone(data.phone), join_date=join_date, status=MemberStatus.ACTIVE,
+    )
+    db.session.add(member)
+    db.session.flush()
+    audit.record("member.registered", actor=author, actor_name=author_name, target_type="member",
+                 target_id=member.number, after={"name": member.name, "join_date": join_date.isoformat()})
+    if pay_pokok and _settings()["simpanan_pokok_amount"] > 0:
+        deposit(member, SavingsKind.POKOK, _settings()["simpanan_pokok_amount"], join_date, author,
+                author_name=author_name)
+    return member
+
+
+def set_member_left(member: Member, date: dt.date, author: User | None) -> None:
+    if member.status == MemberStatus.LEFT:
+        return
+    if kasbon_balance(member.id) > 0:
+        raise InvalidInput(N_("The member still owes kasbon; it must be repaid first."))
+    member.status, member.left_date = MemberStatus.LEFT, date
+    audit.record("member.left", actor=author, target_type="member", target_id=member.number,
+                 before={"status": "active"}, after={"status": "left", "left_date": date.isoformat()})
+
+
+# --- balances -----------------------------------------------------------------------------------
+
+
+def _member_net(member_id: int, account_key: str, until: dt.date | None = None) -> int:
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(Posting.credit - Posting.debit), 0))
+        .join(Posting.account).join(Posting.entry)
+        .where(Posting.member_id == member_id, Account.key == account_key, JournalEntry.posted.is_(True))
+    )
+    if until is not None:
+        query = query.where(JournalEntry.date <= until)
+    return int(db.session.scalar(query))
+
+
+def savings_balance(member_id: int, kind: SavingsKind | str, until: dt.date | None = None) -> int:
+    return _member_net(member_id, simpanan(str(kind)), until)
+
+
+def savings_balances(member_id: int, until: dt.date | None = None) -> dict[str, int]:
+    return {kind.value: savings_balance(member_id, kind, until) for kind in SavingsKind}
+
+
+def kasbon_balance(member_id: int, until: dt.date | None = None) -> int:
+    """What the member owes on kasbon (a receivable: debit balance)."""
+    return -_member_net(member_id, PIUTANG_ANGGOTA, until)
+
+
+def kasbon_limit(member_id: int) -> int:
+    s = _settings()
+    savings = sum(savings_balances(member_id).values())
+    return min(s["kasbon_limit_max"], savings * s["kasbon_limit_percent"] // 100)
+
+
+def kasbon_available(member_id: int) -> int:
+    return max(0, kasbon_limit(member_id) - kasbon_balance(member_id))
+
+
+def check_kasbon(member_id: int | None, amount: int) -> Member:
+    """Refuse kasbon to non-members, members who left, and beyond the limit; the till calls this before a sale."""
+    if member_id is None:
+        raise InvalidInput(N_("Kasbon is for members only."))
+    member = db.session.get(Member, member_id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        raise InvalidInput(N_("Kasbon is for active members only."))
+    available = kasbon_available(member.id)
+    if amount > available:
+        from pos.money import format_rupiah
+
+        raise InvalidInput(
+            N_("Kasbon of %(amount)s is over the limit: %(available)s left of %(limit)s."),
+            amount=format_rupiah(amount), available=format_rupiah(available),
+            limit=format_rupiah(kasbon_limit(member.id)),
+        )
+    return member
+
+
+# --- movements ----------------------------------------------------------------------------------
+
+
+def _savings_outlet() -> Outlet:
+    code = _settings()["savings_outlet"]
+    outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == code))
+    if outlet is None:
+        raise NotFound(N_("The savings desk outlet %(code)s does not exist."), code=code)
+    return outlet
+
+
+def _positive(amount: int) -> int:
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput(N_("The amount must be more than zero."))
+    if amount > 10**12:
+        raise InvalidInput(N_("That amount is too large."))
+    return amount
+
+
+def _slip(member: Member, kind: SlipKind, savings_kind: SavingsKind | None, amount: int, date: dt.date,
+          author: User | None, period: str | None, rule, author_name: str) -> Slip:
+    if member.status != MemberStatus.ACTIVE:
+        raise InvalidInput(N_("%(number)s is no longer an active member."), number=member.number)
+    outlet = _savings_outlet()
+    number = f"SLP/{date.year}/{journal.next_number('SLP', date.year):06d}"
+    summary = SavingsSummary(
+        slip_id=number, number=number, date=date, member_id=member.id,
+        kind=(savings_kind or SavingsKind.SUKARELA).value, amount=amount, cash_account=kas(outlet.code),
+        unit=outlet.unit.code,
+    )
+    entry = journal.post(rule(summary), author, author_name=author_name)
+    slip = Slip(number=number, member_id=member.id, kind=kind, savings_kind=savings_kind, period=period,
+                amount=amount, date=date, outlet_id=outlet.id, entry_id=entry.id,
+                created_by=(author.username if author else author_name)[:40])
+    db.session.add(slip)
+    db.session.flush()
+    return slip
+
+
+def deposit(member: Member, kind: SavingsKind | str, amount: int, date: dt.date, author: User | None,
+            period: str | None = None, author_name: str = "") -> Slip:
+    kind = SavingsKind(kind)
+    _positive(amount)
+    if kind == SavingsKind.POKOK:
+        if savings_balance(member.id, SavingsKind.POKOK) > 0:
+            raise Conflict(N_("Simpanan pokok is paid once, on joining; %(number)s has paid it."),
+                           number=member.number)
+        if amount != _settings()["simpanan_pokok_amount"]:
+            raise InvalidInput(N_("Simpanan pokok is %(amount)s."),
+                               amount=_rupiah(_settings()["simpanan_pokok_amount"]))
+        period = None
+    elif kind == SavingsKind.WAJIB:
+        year, month = parse_period(period or f"{date.year}-{date.month:02d}")
+        period = f"{year}-{month:02d}"
+        if (year, month) < (member.join_date.year, member.join_date.month):
+            raise InvalidInput(N_("Simpanan wajib is due from the joining month (%(month)s)."),
+                               month=f"{member.join_date.year}-{member.join_date.month:02d}")
+        if amount != _settings()["simpanan_wajib_amount"]:
+            raise InvalidInput(N_("Simpanan wajib is %(amount)s a month."),
+                               amount=_rupiah(_settings()["simpanan_wajib_amount"]))
+        exists = db.session.scalar(sa.select(Slip.id).where(
+            Slip.member_id == member.id, Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT,
+            Slip.period == period))
+        if exists is not None:
+            raise Conflict(N_("Simpanan wajib for %(period)s is already paid."), period=period)
+    else:
+        period = None
+    return _slip(member, SlipKind.DEPOSIT, kind, amount, date, author, period, savings_deposit_entry, author_name)
+
+
+def withdraw(member: Member, amount: int, date: dt.date, author: User | None, author_name: str = "") -> Slip:
+    """Only simpanan sukarela is withdrawn, never below zero."""
+    _positive(amount)
+    balance = savings_balance(member.id, SavingsKind.SUKARELA)
+    if amount > balance:
+        raise InvalidInput(N_("Not enough simpanan sukarela: the balance is %(balance)s."), balance=_rupiah(balance))
+    return _slip(member, SlipKind.WITHDRAWAL, SavingsKind.SUKARELA, amount, date, author, None,
+                 savings_withdrawal_entry, author_name)
+
+
+def repay_kasbon(member: Member, amount: int, date: dt.date, author: User | None, author_name: str = "") -> Slip:
+    _positive(amount)
+    owed = kasbon_balance(member.id)
+    if amount > owed:
+        raise InvalidInput(N_("The member owes %(owed)s on kasbon; the repayment is larger."), owed=_rupiah(owed))
+    return _slip(member, SlipKind.KASBON_REPAYMENT, None, amount, date, author, None, kasbon_repayment_entry,
+                 author_name)
+
+
+def _rupiah(amount: int) -> str:
+    from pos.money import format_rupiah
+
+    return format_rupiah(amount)
+
+
+# --- arrears ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrears:
+    member: Member
+    months: tuple[str, ...]
+    amount: int
+
+
+def wajib_arrears(as_of: dt.date) -> list[Arrears]:
+    """Active members with months of simpanan wajib unpaid, from their joining month to `as_of`'s month."""
+    due_amount = _settings()["simpanan_wajib_amount"]
+    paid: dict[int, set[str]] = {}
+    for member_id, period in db.session.execute(
+        sa.select(Slip.member_id, Slip.period).where(Slip.savings_kind == SavingsKind.WAJIB,
+                                                     Slip.kind == SlipKind.DEPOSIT)
+    ):
+        paid.setdefault(member_id, set()).add(period)
+    result = []
+    members = db.session.scalars(
+        sa.select(Member).where(Member.status == MemberStatus.ACTIVE, Member.join_date <= as_of).order_by(Member.number)
+    )
+    for member in members:
+        months = []
+        year, month = member.join_date.year, member.join_date.month
+        while (year, month) <= (as_of.year, as_of.month):
+            key = f"{year}-{month:02d}"
+            if key not in paid.get(member.id, ()):
+                months.append(key)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if months:
+            result.append(Arrears(member=member, months=tuple(months), amount=len(months) * due_amount))
+    return result

@@ -1,0 +1,214 @@
+"""Ledger tables: accounts, journal entries and postings, closed periods, members, savings, SHU."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pos.db import Base, UTCDateTime, enum_column, utcnow
+from pos.models import BusinessUnit, Outlet, Till
+
+
+class AccountType(enum.StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    REVENUE = "revenue"
+    COGS = "cogs"
+    EXPENSE = "expense"
+
+    @property
+    def debit_normal(self) -> bool:
+        return self in (AccountType.ASSET, AccountType.COGS, AccountType.EXPENSE)
+
+    @property
+    def temporary(self) -> bool:
+        """Closed into the year's surplus at year end."""
+        return self in (AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE)
+
+
+class MemberSegment(enum.StrEnum):
+    ANGGOTA = "anggota"
+    NON_ANGGOTA = "non_anggota"
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    type: Mapped[AccountType] = mapped_column(enum_column(AccountType, "account_type"))
+    # What posting rules look the account up by, e.g. "kas:TK", "revenue:toko:anggota"; None for
+    # accounts the board adds for manual entries only.
+    key: Mapped[Optional[str]] = mapped_column(sa.String(60), unique=True)
+    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    outlet_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outlet.id"))
+    till_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("till.id"))
+    segment: Mapped[Optional[MemberSegment]] = mapped_column(
+        sa.Enum(MemberSegment, name="member_segment", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Optional[BusinessUnit]] = relationship()
+    outlet: Mapped[Optional[Outlet]] = relationship()
+    till: Mapped[Optional[Till]] = relationship()
+
+
+class JournalEntry(Base):
+    """A balanced set of postings. Inserted as a draft, filled, then posted; posted entries never change."""
+
+    __tablename__ = "journal_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    date: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    description: Mapped[str] = mapped_column(sa.String(250))
+    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    source_type: Mapped[str] = mapped_column(sa.String(40))
+    source_id: Mapped[str] = mapped_column(sa.String(80))
+    author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    author_name: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reverses_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
+    posted: Mapped[bool] = mapped_column(default=False)
+
+    unit: Mapped[Optional[BusinessUnit]] = relationship()
+    postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
+    reverses: Mapped[Optional["JournalEntry"]] = relationship(remote_side=[id], foreign_keys=[reverses_id])
+
+    __table_args__ = (sa.UniqueConstraint("source_type", "source_id", name="uq_journal_entry_source"),)
+
+
+class Posting(Base):
+    __tablename__ = "posting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("journal_entry.id"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    debit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    credit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    member_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("member.id"), index=True)
+    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    memo: Mapped[str] = mapped_column(sa.String(120), default="")
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="postings")
+    account: Mapped[Account] = relationship()
+    member: Mapped[Optional["Member"]] = relationship()
+    unit: Mapped[Optional[BusinessUnit]] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("(debit > 0 AND credit = 0) OR (debit = 0 AND credit > 0)", name="one_positive_side"),
+    )
+
+
+class ClosedPeriod(Base):
+    """A month the board has closed: no entry may be dated inside it."""
+
+    __tablename__ = "closed_period"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(sa.Date, unique=True)
+    end_date: Mapped[dt.date] = mapped_column(sa.Date)
+    closed_by: Mapped[str] = mapped_column(sa.String(40))
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("end_date >= start_date", name="ordered"),)
+
+
+class Sequence(Base):
+    """Gap-free numbering per series and year (journal entries, slips), taken inside the write transaction."""
+
+    __tablename__ = "number_sequence"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    nik: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    address: Mapped[str] = mapped_column(sa.String(250), default="")
+    rt: Mapped[str] = mapped_column(sa.String(3), default="")
+    rw: Mapped[str] = mapped_column(sa.String(3), default="")
+    kelurahan: Mapped[str] = mapped_column(sa.String(80), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    join_date: Mapped[dt.date] = mapped_column(sa.Date)
+    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus, "member_status"), default=MemberStatus.ACTIVE)
+    left_date: Mapped[Optional[dt.date]] = mapped_column(sa.Date)
+
+    __table_args__ = (sa.CheckConstraint("length(nik) = 16", name="nik_length"),)
+
+
+class SavingsKind(enum.StrEnum):
+    POKOK = "pokok"
+    WAJIB = "wajib"
+    SUKARELA = "sukarela"
+
+
+class SlipKind(enum.StrEnum):
+    DEPOSIT = "setoran"
+    WITHDRAWAL = "penarikan"
+    KASBON_REPAYMENT = "angsuran_kasbon"
+
+
+class Slip(Base):
+    """One member movement at the savings desk (deposit, withdrawal, kasbon repayment) and its journal entry."""
+
+    __tablename__ = "slip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), index=True)
+    kind: Mapped[SlipKind] = mapped_column(enum_column(SlipKind, "slip_kind"))
+    savings_kind: Mapped[Optional[SavingsKind]] = mapped_column(enum_column(SavingsKind, "savings_kind"))
+    # For simpanan wajib: the month paid for, as YYYY-MM.
+    period: Mapped[Optional[str]] = mapped_column(sa.String(7))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    date: Mapped[dt.date] = mapped_column(sa.Date)
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlet.id"))
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
+    created_by: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    outlet: Mapped[Outlet] = relationship()
+    entry: Mapped[JournalEntry] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="positive"),
+        # Simpanan pokok is paid once, on joining; simpanan wajib once per month.
+        sa.Index("uq_slip_pokok_once", "member_id", unique=True,
+                 sqlite_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'"),
+                 postgresql_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'")),
+        sa.Index("uq_slip_wajib_period", "member_id", "period", unique=True,
+                 sqlite_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'"),
+                 postgresql_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'")),
+    )
+
+
+class ShuAllocation(Base):
+    """The AD/ART percentages that split a year's surplus; basis points so 100% is exactly 10000."""
+
+    __tablename__ = "shu_allocation"
+
+    key: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    basis_points: Mapped[int] = mapped_column()
+    updated_by: Mapped[str] = mapped_column(sa.String(40), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("basis_points >= 0 AND basis_points <= 10000", name="range"),)

@@ -1,0 +1,403 @@
+"""Posting rules: plain summaries of what happened in, balanced journal entries out (see docs/ledger.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ledger.entries import EntryDraft, Line, credit, debit, lines_from, maybe_credit, maybe_debit, signed
+from pos.errors import InvalidInput, N_
+
+# Account keys (ledger/chart.py creates the accounts that carry them).
+PIUTANG_ANGGOTA = "piutang_anggota"
+QRIS = "qris"
+TRANSFER = "transfer"
+BANK = "bank"
+PPN_KELUARAN = "ppn_keluaran"
+PPN_MASUKAN = "ppn_masukan"
+UTANG_USAHA = "utang_usaha"
+PEMBULATAN = "pembulatan"
+SELISIH_KAS = "selisih_kas"
+SELISIH_PERSEDIAAN_KURANG = "selisih_persediaan"
+SELISIH_PERSEDIAAN_LEBIH = "pendapatan_selisih_persediaan"
+PERSEDIAAN_RUSAK = "persediaan_rusak"
+DANA_SHU_ANGGOTA = "dana_shu_anggota"
+CADANGAN = "cadangan"
+SHU_TAHUN_BERJALAN = "shu_tahun_berjalan"
+SAVINGS_KINDS = ("pokok", "wajib", "sukarela")
+SHU_FUNDS = ("pengurus", "karyawan", "pendidikan", "sosial", "pembangunan")
+
+
+def kas(outlet_or_till: str) -> str:
+    return f"kas:{outlet_or_till}"
+
+
+def persediaan(unit: str) -> str:
+    return f"persediaan:{unit}"
+
+
+def hpp(unit: str) -> str:
+    return f"hpp:{unit}"
+
+
+def revenue(unit: str, member: bool) -> str:
+    return f"revenue:{unit}:{'anggota' if member else 'non_anggota'}"
+
+
+def simpanan(kind: str) -> str:
+    return f"simpanan:{kind}"
+
+
+def dana_shu(fund: str) -> str:
+    return f"dana_shu:{fund}"
+
+
+def _whole(*amounts: int) -> None:
+    for amount in amounts:
+        if type(amount) is not int or amount < 0:
+            raise InvalidInput(N_("Amounts are whole rupiah and never negative."))
+
+
+@dataclass(frozen=True)
+class Payments:
+    """How a sale was paid (cash is what stayed in the drawer: tendered minus change)."""
+
+    cash: int = 0
+    qris: int = 0
+    transfer: int = 0
+    kasbon: int = 0
+
+    def __post_init__(self) -> None:
+        _whole(self.cash, self.qris, self.transfer, self.kasbon)
+
+    @property
+    def total(self) -> int:
+        return self.cash + self.qris + self.transfer + self.kasbon
+
+
+@dataclass(frozen=True)
+class SaleSummary:
+    """A completed sale: revenue is the DPP (after discounts, without PPN); rounding is + when rounded up."""
+
+    sale_id: str
+    number: str
+    date: dt.date
+    unit: str
+    cash_account: str
+    revenue: int
+    ppn: int
+    cost: int
+    payments: Payments
+    member_id: int | None = None
+    rounding: int = 0
+
+    def __post_init__(self) -> None:
+        _whole(self.revenue, self.ppn, self.cost)
+        if type(self.rounding) is not int:
+            raise InvalidInput(N_("Amounts are whole rupiah and never negative."))
+        if self.payments.total != self.revenue + self.ppn + self.rounding:
+            raise InvalidInput(
+                N_("Payments (%(paid)s) do not add up to the total (%(total)s)."),
+                paid=self.payments.total, total=self.revenue + self.ppn + self.rounding,
+            )
+        if self.payments.kasbon and self.member_id is None:
+            raise InvalidInput(N_("Kasbon is for members only."))
+
+
+def _sale_lines(s: SaleSummary, sign: int) -> tuple[Line, ...]:
+    """The sale's lines; sign -1 turns every line round (a return)."""
+    member = s.member_id is not None
+
+    def side(account: str, amount: int, is_debit: bool, **kw) -> Line | None:
+        if not amount:
+            return None
+        return debit(account, amount, **kw) if (is_debit == (sign > 0)) else credit(account, amount, **kw)
+
+    return lines_from(
+        side(s.cash_account, s.payments.cash, True),
+        side(QRIS, s.payments.qris, True),
+        side(TRANSFER, s.payments.transfer, True),
+        side(PIUTANG_ANGGOTA, s.payments.kasbon, True, member_id=s.member_id),
+        side(revenue(s.unit, member), s.revenue, False, member_id=s.member_id),
+        side(PPN_KELUARAN, s.ppn, False),
+        signed(PEMBULATAN, -s.rounding * sign),
+        side(hpp(s.unit), s.cost, True),
+        side(persediaan(s.unit), s.cost, False),
+    )
+
+
+def sale_entry(s: SaleSummary) -> EntryDraft:
+    """Dr cash/QRIS/transfer/kasbon; Cr revenue (member or not) and PPN; rounding; Dr HPP, Cr inventory."""
+    return EntryDraft(
+        date=s.date, description=f"Penjualan {s.number}", source_type="sale", source_id=s.sale_id,
+        lines=_sale_lines(s, +1), unit=s.unit,
+    )
+
+
+def return_entry(s: SaleSummary, original_number: str) -> EntryDraft:
+    """A return mirrors the sale it undoes: refund paid out, revenue and PPN reduced, goods back in stock."""
+    return EntryDraft(
+        date=s.date, description=f"Retur {s.number} atas {original_number}", source_type="sale_return",
+        source_id=s.sale_id, lines=_sale_lines(s, -1), unit=s.unit,
+    )
+
+
+@dataclass(frozen=True)
+class GoodsReceiptSummary:
+    receipt_id: str
+    number: str
+    date: dt.date
+    unit: str
+    supplier: str
+    inventory_cost: int
+    ppn_masukan: int = 0
+    paid_cash: int = 0
+    cash_account: str = ""
+    paid_bank: int = 0
+    on_credit: int = 0
+
+    def __post_init__(self) -> None:
+        _whole(self.inventory_cost, self.ppn_masukan, self.paid_cash, self.paid_bank, self.on_credit)
+        if self.paid_cash + self.paid_bank + self.on_credit != self.inventory_cost + self.ppn_masukan:
+            raise InvalidInput(N_("Cash, bank and credit must add up to the invoice total."))
+        if self.paid_cash and not self.cash_account:
+            raise InvalidInput(N_("Say which cash account paid."))
+
+
+def goods_receipt_entry(r: GoodsReceiptSummary) -> EntryDraft:
+    """Dr inventory (and PPN masukan); Cr cash, bank or accounts payable."""
+    memo = r.supplier[:120]
+    return EntryDraft(
+        date=r.date, description=f"Penerimaan barang {r.number} dari {r.supplier}", source_type="goods_receipt",
+        source_id=r.receipt_id, unit=r.unit,
+        lines=lines_from(
+            maybe_debit(persediaan(r.unit), r.inventory_cost),
+            maybe_debit(PPN_MASUKAN, r.ppn_masukan),
+            maybe_credit(r.cash_account, r.paid_cash),
+            maybe_credit(BANK, r.paid_bank),
+            maybe_credit(UTANG_USAHA, r.on_credit, memo=memo),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SupplierPaymentSummary:
+    payment_id: str
+    date: dt.date
+    unit: str
+    supplier: str
+    amount: int
+    from_account: str  # a cash account key or "bank"
+
+    def __post_init__(self) -> None:
+        _whole(self.amount)
+
+
+def supplier_payment_entry(p: SupplierPaymentSummary) -> EntryDraft:
+    """Dr accounts payable; Cr the cash or bank account that paid."""
+    return EntryDraft(
+        date=p.date, description=f"Pembayaran utang ke {p.supplier}", source_type="supplier_payment",
+        source_id=p.payment_id, unit=p.unit,
+        lines=(debit(UTANG_USAHA, p.amount, memo=p.supplier[:120]), credit(p.from_account, p.amount)),
+    )
+
+
+@dataclass(frozen=True)
+class StockAdjustmentSummary:
+    """An opname variance at cost: positive when more was counted than the books said."""
+
+    adjustment_id: str
+    date: dt.date
+    unit: str
+    amount: int
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int or self.amount == 0:
+            raise InvalidInput(N_("An adjustment has a non-zero amount in whole rupiah."))
+
+
+def stock_adjustment_entry(a: StockAdjustmentSummary) -> EntryDraft:
+    """Surplus: Dr inventory, Cr other income. Shortage: Dr stock variance expense, Cr inventory."""
+    if a.amount > 0:
+        lines = (debit(persediaan(a.unit), a.amount), credit(SELISIH_PERSEDIAAN_LEBIH, a.amount))
+    else:
+        lines = (debit(SELISIH_PERSEDIAAN_KURANG, -a.amount), credit(persediaan(a.unit), -a.amount))
+    return EntryDraft(
+        date=a.date, description=f"Penyesuaian stok {a.reason}".strip(), source_type="stock_adjustment",
+        source_id=a.adjustment_id, unit=a.unit, lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class WriteOffSummary:
+    write_off_id: str
+    date: dt.date
+    unit: str
+    amount: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        _whole(self.amount)
+
+
+def write_off_entry(w: WriteOffSummary) -> EntryDraft:
+    """Damaged or expired stock: Dr write-off expense, Cr inventory."""
+    return EntryDraft(
+        date=w.date, description=f"Pemusnahan persediaan: {w.reason}", source_type="write_off",
+        source_id=w.write_off_id, unit=w.unit,
+        lines=(debit(PERSEDIAAN_RUSAK, w.amount), credit(persediaan(w.unit), w.amount)),
+    )
+
+
+@dataclass(frozen=True)
+class ShiftCashSummary:
+    """Counted cash minus expected cash at shift close: positive is over, negative is short."""
+
+    shift_id: str
+    date: dt.date
+    unit: str
+    cash_account: str
+    difference: int
+
+    def __post_init__(self) -> None:
+        if type(self.difference) is not int or self.difference == 0:
+            raise InvalidInput(N_("A cash difference is a non-zero amount in whole rupiah."))
+
+
+def shift_cash_entry(s: ShiftCashSummary) -> EntryDraft:
+    """Over: Dr cash, Cr cash over/short. Short: Dr cash over/short, Cr cash."""
+    if s.difference > 0:
+        lines = (debit(s.cash_account, s.difference), credit(SELISIH_KAS, s.difference))
+    else:
+        lines = (debit(SELISIH_KAS, -s.difference), credit(s.cash_account, -s.difference))
+    return EntryDraft(
+        date=s.date, description="Selisih kas tutup shift", source_type="shift_close", source_id=s.shift_id,
+        unit=s.unit, lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class SavingsSummary:
+    slip_id: str
+    number: str
+    date: dt.date
+    member_id: int
+    kind: str
+    amount: int
+    cash_account: str
+    unit: str = "SP"
+
+    def __post_init__(self) -> None:
+        _whole(self.amount)
+        if self.amount == 0:
+            raise InvalidInput(N_("The amount must be more than zero."))
+        if self.kind not in SAVINGS_KINDS:
+            raise InvalidInput(N_("Unknown kind of savings."))
+
+
+def savings_deposit_entry(s: SavingsSummary) -> EntryDraft:
+    """Dr cash; Cr the member's simpanan pokok, wajib or sukarela."""
+    return EntryDraft(
+        date=s.date, description=f"Setoran simpanan {s.kind} {s.number}", source_type="slip", source_id=s.slip_id,
+        unit=s.unit,
+        lines=(debit(s.cash_account, s.amount), credit(simpanan(s.kind), s.amount, member_id=s.member_id)),
+    )
+
+
+def savings_withdrawal_entry(s: SavingsSummary) -> EntryDraft:
+    """Dr the member's simpanan sukarela; Cr cash. Pokok and wajib are equity and are not withdrawn."""
+    if s.kind != "sukarela":
+        raise InvalidInput(N_("Only simpanan sukarela can be withdrawn."))
+    return EntryDraft(
+        date=s.date, description=f"Penarikan simpanan sukarela {s.number}", source_type="slip", source_id=s.slip_id,
+        unit=s.unit,
+        lines=(debit(simpanan("sukarela"), s.amount, member_id=s.member_id), credit(s.cash_account, s.amount)),
+    )
+
+
+def kasbon_repayment_entry(s: SavingsSummary) -> EntryDraft:
+    """Dr cash; Cr the member's receivable (kasbon)."""
+    return EntryDraft(
+        date=s.date, description=f"Angsuran kasbon {s.number}", source_type="slip", source_id=s.slip_id,
+        unit=s.unit,
+        lines=(debit(s.cash_account, s.amount), credit(PIUTANG_ANGGOTA, s.amount, member_id=s.member_id)),
+    )
+
+
+@dataclass(frozen=True)
+class MemberShu:
+    member_id: int
+    jasa_anggota: int
+    jasa_modal: int
+
+    @property
+    def total(self) -> int:
+        return self.jasa_anggota + self.jasa_modal
+
+
+@dataclass(frozen=True)
+class ShuDistribution:
+    """The year's surplus split: cadangan, member shares, and the funds (pengurus, karyawan, ...)."""
+
+    year: int
+    date: dt.date
+    surplus: int
+    cadangan: int
+    funds: dict[str, int]
+    members: tuple[MemberShu, ...]
+    remainder: int
+    to_sukarela: bool = False
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = self.cadangan + sum(self.funds.values()) + sum(m.total for m in self.members) + self.remainder
+        if parts != self.surplus:
+            raise InvalidInput(
+                N_("The SHU shares (%(parts)s) do not add up to the surplus (%(surplus)s)."),
+                parts=parts, surplus=self.surplus,
+            )
+
+
+def shu_distribution_entry(d: ShuDistribution) -> EntryDraft:
+    """Dr SHU tahun berjalan; Cr cadangan (with the rounding remainder), each member, each fund."""
+    member_account = simpanan("sukarela") if d.to_sukarela else DANA_SHU_ANGGOTA
+    return EntryDraft(
+        date=d.date, description=f"Pembagian SHU tahun buku {d.year}", source_type="shu_distribution",
+        source_id=str(d.year), unit=None,
+        lines=lines_from(
+            debit(SHU_TAHUN_BERJALAN, d.surplus),
+            maybe_credit(CADANGAN, d.cadangan + d.remainder, memo="termasuk sisa pembulatan" if d.remainder else ""),
+            *(maybe_credit(dana_shu(fund), amount) for fund, amount in sorted(d.funds.items())),
+            *(maybe_credit(member_account, m.total, member_id=m.member_id, memo="SHU") for m in d.members),
+        ),
+    )
+
+
+def year_closing_entry(year: int, balances: dict[tuple[str, str | None], int]) -> EntryDraft:
+    """Close revenue, cost and expense accounts into SHU tahun berjalan on 31 December.
+
+    `balances` maps (account code, unit code) to the net debit balance of the year. Each unit's result
+    goes to SHU tahun berjalan under the same unit, so every unit's books still balance on their own.
+    """
+    lines: list[Line | None] = []
+    surplus_by_unit: dict[str | None, int] = {}
+    for (code, unit), net in sorted(balances.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        lines.append(signed(code, -net, unit=unit))
+        surplus_by_unit[unit] = surplus_by_unit.get(unit, 0) - net
+    for unit, surplus in sorted(surplus_by_unit.items(), key=lambda item: item[0] or ""):
+        lines.append(signed(SHU_TAHUN_BERJALAN, -surplus, unit=unit))
+    return EntryDraft(
+        date=dt.date(year, 12, 31), description=f"Tutup buku tahun {year}", source_type="year_closing",
+        source_id=str(year), unit=None, lines=lines_from(*lines),
+    )
+
+
+def reversal_entry(original_id: int, date: dt.date, description: str, lines: tuple[Line, ...]) -> EntryDraft:
+    """The same postings on the other side, linked to the original."""
+    return EntryDraft(
+        date=date, description=description, source_type="reversal", source_id=str(original_id),
+        reverses_id=original_id,
+        lines=tuple(Line(ln.account, debit=ln.credit, credit=ln.debit, member_id=ln.member_id, unit=ln.unit,
+                         memo=ln.memo) for ln in lines),
+    )
