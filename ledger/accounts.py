@@ -12,20 +12,29 @@ from ledger.journal import forget_accounts
 from ledger.models import Account, AccountType, Posting
 from pos import audit
 from pos.db import db
-from pos.errors import Conflict, InvalidInput, N_, NotFound
+from pos.errors import N_, Conflict, InvalidInput, NotFound
 from pos.models import BusinessUnit, Outlet, Till, User
 
 CODE_RE = re.compile(r"^[1-6]-\d{4}$", re.ASCII)
-TYPE_BY_PREFIX = {"1": AccountType.ASSET, "2": AccountType.LIABILITY, "3": AccountType.EQUITY,
-                  "4": AccountType.REVENUE, "5": AccountType.COGS, "6": AccountType.EXPENSE}
+TYPE_BY_PREFIX = {
+    "1": AccountType.ASSET,
+    "2": AccountType.LIABILITY,
+    "3": AccountType.EQUITY,
+    "4": AccountType.REVENUE,
+    "5": AccountType.COGS,
+    "6": AccountType.EXPENSE,
+}
 
 
 def units_info() -> list[UnitInfo]:
     units = db.session.scalars(sa.select(BusinessUnit).order_by(BusinessUnit.id)).all()
     return [
-        UnitInfo(u.code, u.name, u.kind, tuple(
-            (o.code, o.name, tuple(t.code for t in o.tills)) for o in sorted(u.outlets, key=lambda o: o.id)
-        ))
+        UnitInfo(
+            u.code,
+            u.name,
+            u.kind,
+            tuple((o.code, o.name, tuple(t.code for t in o.tills)) for o in sorted(u.outlets, key=lambda o: o.id)),
+        )
         for u in units
     ]
 
@@ -61,9 +70,17 @@ def seed_chart() -> list[Account]:
 
 
 def _from_spec(spec: AccountSpec, code: str, units, outlets, tills) -> Account:
-    return Account(code=code, name=spec.name, type=spec.type, key=spec.key, unit_id=units.get(spec.unit),
-                   outlet_id=outlets.get(spec.outlet), till_id=tills.get(spec.till), segment=spec.segment,
-                   active=True)
+    return Account(
+        code=code,
+        name=spec.name,
+        type=spec.type,
+        key=spec.key,
+        unit_id=units.get(spec.unit),
+        outlet_id=outlets.get(spec.outlet),
+        till_id=tills.get(spec.till),
+        segment=spec.segment,
+        active=True,
+    )
 
 
 def add_account(code: str, name: str, unit_code: str | None, user: User) -> Account:
@@ -81,8 +98,13 @@ def add_account(code: str, name: str, unit_code: str | None, user: User) -> Acco
     account = Account(code=code, name=name, type=TYPE_BY_PREFIX[code[0]], unit_id=unit_id, active=True)
     db.session.add(account)
     db.session.flush()
-    audit.record("account.created", actor=user, target_type="account", target_id=code,
-                 after={"name": name, "type": account.type.value})
+    audit.record(
+        "account.created",
+        actor=user,
+        target_type="account",
+        target_id=code,
+        after={"name": name, "type": account.type.value},
+    )
     return account
 
 
@@ -96,8 +118,14 @@ def _name(name: str) -> str:
 def rename_account(account: Account, name: str, user: User) -> None:
     name = _name(name)
     if name != account.name:
-        audit.record("account.renamed", actor=user, target_type="account", target_id=account.code,
-                     before={"name": account.name}, after={"name": name})
+        audit.record(
+            "account.renamed",
+            actor=user,
+            target_type="account",
+            target_id=account.code,
+            before={"name": account.name},
+            after={"name": name},
+        )
         account.name = name
 
 
@@ -108,22 +136,32 @@ def set_account_active(account: Account, active: bool, user: User) -> None:
     if not active and account.key and _is_required(account.key):
         raise InvalidInput(N_("Account %(code)s is used by the posting rules and stays active."), code=account.code)
     account.active = active
-    audit.record("account.activated" if active else "account.deactivated", actor=user, target_type="account",
-                 target_id=account.code, before={"active": not active}, after={"active": active})
+    audit.record(
+        "account.activated" if active else "account.deactivated",
+        actor=user,
+        target_type="account",
+        target_id=account.code,
+        before={"active": not active},
+        after={"active": active},
+    )
 
 
 def _is_required(key: str) -> bool:
-    return any(spec.key == key for spec in chart_for(units_info(), current_app.config["KASIR"]["cash_account_per_till"]))
+    return any(
+        spec.key == key for spec in chart_for(units_info(), current_app.config["KASIR"]["cash_account_per_till"])
+    )
 
 
 def delete_account(account: Account, user: User) -> None:
     """Only an account that was never posted to can be deleted; otherwise deactivate it."""
     if db.session.scalar(sa.select(Posting.id).where(Posting.account_id == account.id).limit(1)) is not None:
-        raise InvalidInput(N_("Account %(code)s has postings: it can be deactivated, never deleted."),
-                           code=account.code)
+        raise InvalidInput(
+            N_("Account %(code)s has postings: it can be deactivated, never deleted."), code=account.code
+        )
     if account.key and _is_required(account.key):
         raise InvalidInput(N_("Account %(code)s is used by the posting rules and stays active."), code=account.code)
     forget_accounts()
-    audit.record("account.deleted", actor=user, target_type="account", target_id=account.code,
-                 before={"name": account.name})
+    audit.record(
+        "account.deleted", actor=user, target_type="account", target_id=account.code, before={"name": account.name}
+    )
     db.session.delete(account)

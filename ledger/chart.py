@@ -32,8 +32,14 @@ class UnitInfo:
     outlets: tuple[tuple[str, str, tuple[str, ...]], ...]  # (code, name, till codes)
 
 
-A, L, E, R, C, X = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, AccountType.REVENUE,
-                    AccountType.COGS, AccountType.EXPENSE)
+A, L, E, R, C, X = (
+    AccountType.ASSET,
+    AccountType.LIABILITY,
+    AccountType.EQUITY,
+    AccountType.REVENUE,
+    AccountType.COGS,
+    AccountType.EXPENSE,
+)
 
 FIXED = (
     AccountSpec("1-1200", "Bank", A, "bank"),
@@ -77,33 +83,64 @@ def chart_for(units: list[UnitInfo], cash_per_till: bool = False) -> list[Accoun
     for unit in units:
         for outlet_code, outlet_name, tills in unit.outlets:
             cash_no += 1
-            specs.append(AccountSpec(f"1-11{cash_no:02d}", f"Kas {outlet_name}", A, f"kas:{outlet_code}",
-                                     unit=unit.code, outlet=outlet_code))
+            specs.append(
+                AccountSpec(
+                    f"1-11{cash_no:02d}",
+                    f"Kas {outlet_name}",
+                    A,
+                    f"kas:{outlet_code}",
+                    unit=unit.code,
+                    outlet=outlet_code,
+                )
+            )
             if cash_per_till:
                 for till in tills:
                     cash_no += 1
-                    specs.append(AccountSpec(f"1-11{cash_no:02d}", f"Kas {outlet_name} {till}", A, f"kas:{till}",
-                                             unit=unit.code, outlet=outlet_code, till=till))
+                    specs.append(
+                        AccountSpec(
+                            f"1-11{cash_no:02d}",
+                            f"Kas {outlet_name} {till}",
+                            A,
+                            f"kas:{till}",
+                            unit=unit.code,
+                            outlet=outlet_code,
+                            till=till,
+                        )
+                    )
     for n, unit in enumerate(u for u in units if u.kind in STOCKED_UNITS):
-        specs.append(AccountSpec(f"1-15{n + 1:02d}", f"Persediaan {unit.name}", A, f"persediaan:{unit.code}",
-                                 unit=unit.code))
+        specs.append(
+            AccountSpec(f"1-15{n + 1:02d}", f"Persediaan {unit.name}", A, f"persediaan:{unit.code}", unit=unit.code)
+        )
     selling = [u for u in units if u.kind in SELLING_UNITS or u.kind == UnitKind.SIMPAN_PINJAM]
     for n, unit in enumerate(selling):
         noun = "Pendapatan jasa" if unit.kind == UnitKind.SIMPAN_PINJAM else "Penjualan"
         for k, segment in enumerate(MemberSegment):
             label = "anggota" if segment == MemberSegment.ANGGOTA else "non-anggota"
-            specs.append(AccountSpec(f"4-1{n + 1}0{k + 1}", f"{noun} {unit.name} - {label}", R,
-                                     f"revenue:{unit.code}:{segment.value}", unit=unit.code, segment=segment))
+            specs.append(
+                AccountSpec(
+                    f"4-1{n + 1}0{k + 1}",
+                    f"{noun} {unit.name} - {label}",
+                    R,
+                    f"revenue:{unit.code}:{segment.value}",
+                    unit=unit.code,
+                    segment=segment,
+                )
+            )
     for n, unit in enumerate(u for u in units if u.kind in SELLING_UNITS):
-        specs.append(AccountSpec(f"5-1{n + 1}00", f"Harga pokok penjualan {unit.name}", C, f"hpp:{unit.code}",
-                                 unit=unit.code))
+        specs.append(
+            AccountSpec(f"5-1{n + 1}00", f"Harga pokok penjualan {unit.name}", C, f"hpp:{unit.code}", unit=unit.code)
+        )
     specs.extend(FIXED)
     return sorted(specs, key=lambda s: s.code)
 
 
 _ROOTS = {
-    AccountType.ASSET: "Assets", AccountType.LIABILITY: "Liabilities", AccountType.EQUITY: "Equity",
-    AccountType.REVENUE: "Income", AccountType.COGS: "Expenses", AccountType.EXPENSE: "Expenses",
+    AccountType.ASSET: "Assets",
+    AccountType.LIABILITY: "Liabilities",
+    AccountType.EQUITY: "Equity",
+    AccountType.REVENUE: "Income",
+    AccountType.COGS: "Expenses",
+    AccountType.EXPENSE: "Expenses",
 }
 
 

@@ -16,13 +16,48 @@ from pos.db import db
 from pos.errors import PosError
 
 FIRST_NAMES = [
-    "Ahmad", "Muhammad", "Siti", "Nurul", "Rahmat", "Fitri", "Abdul", "Noor", "Hasan", "Aisyah", "Rizky", "Dewi",
-    "Fauzan", "Halimah", "Syarifah", "Bahrudin", "Zainab", "Arsyad", "Mariani", "Jumiati", "Ilham", "Rusdiana",
-    "Saidah", "Gusti", "Yusuf",
+    "Ahmad",
+    "Muhammad",
+    "Siti",
+    "Nurul",
+    "Rahmat",
+    "Fitri",
+    "Abdul",
+    "Noor",
+    "Hasan",
+    "Aisyah",
+    "Rizky",
+    "Dewi",
+    "Fauzan",
+    "Halimah",
+    "Syarifah",
+    "Bahrudin",
+    "Zainab",
+    "Arsyad",
+    "Mariani",
+    "Jumiati",
+    "Ilham",
+    "Rusdiana",
+    "Saidah",
+    "Gusti",
+    "Yusuf",
 ]
 LAST_NAMES = [
-    "Rahman", "Hidayat", "Jannah", "Saputra", "Aulia", "Maulana", "Rosyid", "Hasanah", "Fadillah", "Nor",
-    "Kurniawan", "Ramadhani", "Syahrani", "Anwar", "Wahyuni",
+    "Rahman",
+    "Hidayat",
+    "Jannah",
+    "Saputra",
+    "Aulia",
+    "Maulana",
+    "Rosyid",
+    "Hasanah",
+    "Fadillah",
+    "Nor",
+    "Kurniawan",
+    "Ramadhani",
+    "Syahrani",
+    "Anwar",
+    "Wahyuni",
 ]
 KELURAHAN = ["Kelayan Timur", "Kelayan Tengah", "Kelayan Barat", "Kelayan Selatan", "Kelayan Dalam"]
 STREETS = ["Jl. Kelayan A", "Jl. Kelayan B", "Jl. Prona I", "Jl. Simpang Kelayan", "Jl. Tembus Mantuil"]
@@ -53,23 +88,35 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
     if db.session.scalar(sa.select(JournalEntry.id).where(JournalEntry.source_type == "opening_balance")):
         return False
     today = today or dt.date.today()
-    rng = random.Random(20251231)  # the same demo every time
+    rng = random.Random(20251231)  # noqa: S311 - the same demo every time, not a secret
     demo_year = today.year - 1
     start = dt.date(demo_year - 1, 1, 1)
 
-    journal.post(EntryDraft(
-        date=start, description="Saldo awal pendirian koperasi", source_type="opening_balance", source_id="1",
-        unit=None, lines=(
-            debit(kas("TK"), 15_000_000, unit="TOKO"), debit(kas("AP"), 8_000_000, unit="APOTEK"),
-            debit(kas("SP"), 25_000_000, unit="SP"), debit("bank", 120_000_000, unit="SP"),
-            debit("persediaan:TOKO", 85_000_000, unit="TOKO"), debit("persediaan:APOTEK", 60_000_000, unit="APOTEK"),
-            debit("persediaan:GUDANG", 40_000_000, unit="GUDANG"),
-            credit("utang_usaha", 30_000_000, unit="GUDANG", memo="CV Sumber Pangan Banjar"),
-            credit("hibah", 100_000_000, unit="TOKO", memo="Modal penyetaraan Kopdes Merah Putih"),
-            credit("hibah", 68_000_000, unit="APOTEK"), credit("hibah", 145_000_000, unit="SP"),
-            credit("hibah", 10_000_000, unit="GUDANG"),
+    journal.post(
+        EntryDraft(
+            date=start,
+            description="Saldo awal pendirian koperasi",
+            source_type="opening_balance",
+            source_id="1",
+            unit=None,
+            lines=(
+                debit(kas("TK"), 15_000_000, unit="TOKO"),
+                debit(kas("AP"), 8_000_000, unit="APOTEK"),
+                debit(kas("SP"), 25_000_000, unit="SP"),
+                debit("bank", 120_000_000, unit="SP"),
+                debit("persediaan:TOKO", 85_000_000, unit="TOKO"),
+                debit("persediaan:APOTEK", 60_000_000, unit="APOTEK"),
+                debit("persediaan:GUDANG", 40_000_000, unit="GUDANG"),
+                credit("utang_usaha", 30_000_000, unit="GUDANG", memo="CV Sumber Pangan Banjar"),
+                credit("hibah", 100_000_000, unit="TOKO", memo="Modal penyetaraan Kopdes Merah Putih"),
+                credit("hibah", 68_000_000, unit="APOTEK"),
+                credit("hibah", 145_000_000, unit="SP"),
+                credit("hibah", 10_000_000, unit="GUDANG"),
+            ),
         ),
-    ), None, author_name=SOURCE)
+        None,
+        author_name=SOURCE,
+    )
 
     people = []
     for n in range(MEMBER_COUNT):
@@ -82,12 +129,20 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
     demo_members: list[Member] = []
     for joined, name, female in people:
         try:
-            member = members.register_member(members.MemberInput(
-                name=name, nik=_nik(rng, female), address=f"{rng.choice(STREETS)} No. {rng.randint(1, 120)}",
-                rt=str(rng.randint(1, 30)), rw=str(rng.randint(1, 6)), kelurahan=rng.choice(KELURAHAN),
-                phone=f"08{rng.choice(['11', '12', '13', '21', '52', '53'])}{rng.randint(10_000_000, 99_999_999)}",
-                join_date=joined,
-            ), None, author_name=SOURCE)
+            member = members.register_member(
+                members.MemberInput(
+                    name=name,
+                    nik=_nik(rng, female),
+                    address=f"{rng.choice(STREETS)} No. {rng.randint(1, 120)}",
+                    rt=str(rng.randint(1, 30)),
+                    rw=str(rng.randint(1, 6)),
+                    kelurahan=rng.choice(KELURAHAN),
+                    phone=f"08{rng.choice(['11', '12', '13', '21', '52', '53'])}{rng.randint(10_000_000, 99_999_999)}",
+                    join_date=joined,
+                ),
+                None,
+                author_name=SOURCE,
+            )
         except PosError:  # a rare repeated NIK from the generator: skip that person
             continue
         demo_members.append(member)
@@ -98,20 +153,38 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
             recent = (today.year * 12 + today.month) - (year * 12 + month) < 3
             if member.id in in_arrears and recent:
                 continue
-            members.deposit(member, SavingsKind.WAJIB, 20_000, _day(rng, year, month, today, 1, 10), None,
-                            period=f"{year}-{month:02d}", author_name=SOURCE)
+            members.deposit(
+                member,
+                SavingsKind.WAJIB,
+                20_000,
+                _day(rng, year, month, today, 1, 10),
+                None,
+                period=f"{year}-{month:02d}",
+                author_name=SOURCE,
+            )
         for _ in range(rng.randint(0, 4)):
             date = member.join_date + dt.timedelta(days=rng.randint(0, max(1, (today - member.join_date).days)))
-            members.deposit(member, SavingsKind.SUKARELA, rng.choice([50_000, 100_000, 250_000, 500_000]),
-                            min(date, today), None, author_name=SOURCE)
+            members.deposit(
+                member,
+                SavingsKind.SUKARELA,
+                rng.choice([50_000, 100_000, 250_000, 500_000]),
+                min(date, today),
+                None,
+                author_name=SOURCE,
+            )
 
     _sales_and_expenses(rng, demo_members, demo_year, today)
 
     for member in rng.sample(demo_members, 6):
         balance = members.savings_balance(member.id, SavingsKind.SUKARELA)
         if balance >= 100_000:
-            members.withdraw(member, balance // 2 // 1000 * 1000, today - dt.timedelta(days=rng.randint(1, 20)),
-                             None, author_name=SOURCE)
+            members.withdraw(
+                member,
+                balance // 2 // 1000 * 1000,
+                today - dt.timedelta(days=rng.randint(1, 20)),
+                None,
+                author_name=SOURCE,
+            )
 
     journal.close_year(demo_year - 1, None, closed_by=SOURCE)
     journal.close_year(demo_year, None, closed_by=SOURCE)
@@ -134,57 +207,107 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                     kasbon = min(amount, members.kasbon_available(member.id)) // 1000 * 1000
                 qris = (amount - kasbon) // 5 // 1000 * 1000 if rng.random() < 0.4 else 0
                 number += 1
-                journal.post(sale_entry(SaleSummary(
-                    sale_id=f"demo-{number}", number=f"{outlet}-{year}{month:02d}-{number:05d}", date=date, unit=unit,
-                    cash_account=kas(outlet), revenue=amount, ppn=0, cost=int(amount * margin),
-                    payments=Payments(cash=amount - kasbon - qris, qris=qris, kasbon=kasbon),
-                    member_id=member.id if member else None,
-                )), None, author_name=SOURCE)
+                journal.post(
+                    sale_entry(
+                        SaleSummary(
+                            sale_id=f"demo-{number}",
+                            number=f"{outlet}-{year}{month:02d}-{number:05d}",
+                            date=date,
+                            unit=unit,
+                            cash_account=kas(outlet),
+                            revenue=amount,
+                            ppn=0,
+                            cost=int(amount * margin),
+                            payments=Payments(cash=amount - kasbon - qris, qris=qris, kasbon=kasbon),
+                            member_id=member.id if member else None,
+                        )
+                    ),
+                    None,
+                    author_name=SOURCE,
+                )
         pay_day = _day(rng, year, month, today, 25, 28)
         for key, amount, unit, paid_from in (
-            ("beban_gaji", 6_500_000, "TOKO", "bank"), ("beban_gaji", 4_500_000, "APOTEK", "bank"),
-            ("beban_gaji", 2_000_000, "SP", "bank"), ("beban_listrik", rng.randint(800, 1_400) * 1000, "TOKO", kas("TK")),
+            ("beban_gaji", 6_500_000, "TOKO", "bank"),
+            ("beban_gaji", 4_500_000, "APOTEK", "bank"),
+            ("beban_gaji", 2_000_000, "SP", "bank"),
+            ("beban_listrik", rng.randint(800, 1_400) * 1000, "TOKO", kas("TK")),
             ("beban_listrik", rng.randint(400, 700) * 1000, "APOTEK", kas("AP")),
             ("beban_atk", rng.randint(100, 300) * 1000, "SP", kas("SP")),
         ):
-            journal.post(EntryDraft(
-                date=pay_day, description=f"Pembayaran {key.replace('_', ' ')} {year}-{month:02d}",
-                source_type="demo_expense", source_id=f"{key}-{unit}-{year}-{month:02d}", unit=unit,
-                lines=(debit(key, amount), credit(paid_from, amount)),
-            ), None, author_name=SOURCE)
+            journal.post(
+                EntryDraft(
+                    date=pay_day,
+                    description=f"Pembayaran {key.replace('_', ' ')} {year}-{month:02d}",
+                    source_type="demo_expense",
+                    source_id=f"{key}-{unit}-{year}-{month:02d}",
+                    unit=unit,
+                    lines=(debit(key, amount), credit(paid_from, amount)),
+                ),
+                None,
+                author_name=SOURCE,
+            )
         interest = rng.randint(1_000, 1_400) * 1000
-        journal.post(EntryDraft(
-            date=pay_day, description=f"Jasa giro bank {year}-{month:02d}", source_type="demo_income",
-            source_id=f"jasa-giro-{year}-{month:02d}", unit="SP",
-            lines=(debit("bank", interest), credit("pendapatan_lain", interest)),
-        ), None, author_name=SOURCE)
+        journal.post(
+            EntryDraft(
+                date=pay_day,
+                description=f"Jasa giro bank {year}-{month:02d}",
+                source_type="demo_income",
+                source_id=f"jasa-giro-{year}-{month:02d}",
+                unit="SP",
+                lines=(debit("bank", interest), credit("pendapatan_lain", interest)),
+            ),
+            None,
+            author_name=SOURCE,
+        )
         # Takings banked and QRIS settled each month, so the drawers do not grow without end.
         for outlet, unit in (("TK", "TOKO"), ("AP", "APOTEK")):
             cash = _balance(kas(outlet), unit)
             if cash > 20_000_000:
                 moved = (cash - 10_000_000) // 1_000_000 * 1_000_000
-                journal.post(EntryDraft(
-                    date=pay_day, description=f"Setor kas {outlet} ke bank", source_type="demo_banking",
-                    source_id=f"{outlet}-{year}-{month:02d}", unit=unit,
-                    lines=(debit("bank", moved), credit(kas(outlet), moved)),
-                ), None, author_name=SOURCE)
+                journal.post(
+                    EntryDraft(
+                        date=pay_day,
+                        description=f"Setor kas {outlet} ke bank",
+                        source_type="demo_banking",
+                        source_id=f"{outlet}-{year}-{month:02d}",
+                        unit=unit,
+                        lines=(debit("bank", moved), credit(kas(outlet), moved)),
+                    ),
+                    None,
+                    author_name=SOURCE,
+                )
         qris = _balance("qris", None)
         if qris > 0:
-            journal.post(EntryDraft(
-                date=pay_day, description="Pelunasan QRIS dari bank", source_type="demo_banking",
-                source_id=f"qris-{year}-{month:02d}", unit=None,
-                lines=(debit("bank", qris, unit="SP"), credit("qris", qris, unit="SP")),
-            ), None, author_name=SOURCE)
+            journal.post(
+                EntryDraft(
+                    date=pay_day,
+                    description="Pelunasan QRIS dari bank",
+                    source_type="demo_banking",
+                    source_id=f"qris-{year}-{month:02d}",
+                    unit=None,
+                    lines=(debit("bank", qris, unit="SP"), credit("qris", qris, unit="SP")),
+                ),
+                None,
+                author_name=SOURCE,
+            )
         for member in demo_members:
             owed = members.kasbon_balance(member.id)
             if owed and rng.random() < 0.6:
-                members.repay_kasbon(member, owed if rng.random() < 0.7 else owed // 2 // 1000 * 1000 or owed,
-                                     _day(rng, year, month, today, 20, 28), None, author_name=SOURCE)
+                members.repay_kasbon(
+                    member,
+                    owed if rng.random() < 0.7 else owed // 2 // 1000 * 1000 or owed,
+                    _day(rng, year, month, today, 20, 28),
+                    None,
+                    author_name=SOURCE,
+                )
 
 
 def _balance(key: str, unit: str | None) -> int:
     from ledger.models import Account, Posting
 
-    query = (sa.select(sa.func.coalesce(sa.func.sum(Posting.debit - Posting.credit), 0))
-             .join(Posting.account).where(Account.key == key))
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(Posting.debit - Posting.credit), 0))
+        .join(Posting.account)
+        .where(Account.key == key)
+    )
     return int(db.session.scalar(query))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pos.errors import InvalidInput, N_
+from pos.errors import N_, InvalidInput
 
 
 class UnbalancedEntry(InvalidInput):
@@ -62,7 +62,8 @@ class EntryDraft:
         if total_debit != total_credit:
             raise UnbalancedEntry(
                 N_("The entry does not balance: debit %(debit)s, credit %(credit)s."),
-                debit=total_debit, credit=total_credit,
+                debit=total_debit,
+                credit=total_credit,
             )
         if not self.source_type or not self.source_id:
             raise UnbalancedEntry(N_("A journal entry needs its source document."))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -77,8 +77,21 @@ def beancount(cooperative: str, start: dt.date | None = None, end: dt.date | Non
     return "\n".join(out)
 
 
-JOURNAL_COLUMNS = ["number", "date", "description", "source_type", "source_id", "account_code", "account_name",
-                   "debit", "credit", "unit", "member", "memo", "author"]
+JOURNAL_COLUMNS = [
+    "number",
+    "date",
+    "description",
+    "source_type",
+    "source_id",
+    "account_code",
+    "account_name",
+    "debit",
+    "credit",
+    "unit",
+    "member",
+    "memo",
+    "author",
+]
 
 
 def journal_table(start: dt.date | None = None, end: dt.date | None = None) -> Table:
@@ -86,9 +99,23 @@ def journal_table(start: dt.date | None = None, end: dt.date | None = None) -> T
     rows = []
     for entry in _entries(start, end):
         for p in entry.postings:
-            rows.append([entry.number, entry.date.isoformat(), entry.description, entry.source_type, entry.source_id,
-                         p.account.code, p.account.name, p.debit, p.credit, units.get(p.unit_id, ""),
-                         p.member.number if p.member_id else "", p.memo, entry.author_name])
+            rows.append(
+                [
+                    entry.number,
+                    entry.date.isoformat(),
+                    entry.description,
+                    entry.source_type,
+                    entry.source_id,
+                    p.account.code,
+                    p.account.name,
+                    p.debit,
+                    p.credit,
+                    units.get(p.unit_id, ""),
+                    p.member.number if p.member_id else "",
+                    p.memo,
+                    entry.author_name,
+                ]
+            )
     return Table("Jurnal", JOURNAL_COLUMNS, rows)
 
 

@@ -15,7 +15,7 @@ from ledger.entries import EntryDraft, Line
 from ledger.models import Account, AccountType, ClosedPeriod, JournalEntry, Posting, Sequence
 from ledger.posting_rules import reversal_entry, year_closing_entry
 from pos.db import db
-from pos.errors import Conflict, InvalidInput, N_, NotFound
+from pos.errors import N_, Conflict, InvalidInput, NotFound
 from pos.models import BusinessUnit, User
 
 CLOSING_SOURCES = ("year_closing",)
@@ -91,15 +91,19 @@ def resolve_account(ref: str) -> Account:
 def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -> JournalEntry:
     """Write a balanced draft as a posted entry. The database re-checks balance, period and immutability."""
     with db.session.no_autoflush:
-        existing = db.session.scalar(sa.select(JournalEntry).where(
-            JournalEntry.source_type == draft.source_type, JournalEntry.source_id == draft.source_id))
+        existing = db.session.scalar(
+            sa.select(JournalEntry).where(
+                JournalEntry.source_type == draft.source_type, JournalEntry.source_id == draft.source_id
+            )
+        )
     if existing is not None:
         raise DuplicatePosting(existing)
     closed = closed_period_for(draft.date)
     if closed is not None:
         raise PeriodClosed(
             N_("The period %(start)s to %(end)s is closed; date the entry later or ask the board."),
-            start=closed.start_date.isoformat(), end=closed.end_date.isoformat(),
+            start=closed.start_date.isoformat(),
+            end=closed.end_date.isoformat(),
         )
     units = _units()
     for code in {draft.unit, *(line.unit for line in draft.lines)} - {None}:
@@ -142,8 +146,14 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
 def lines_of(entry: JournalEntry) -> tuple[Line, ...]:
     unit_codes = {uid: code for code, uid in _units().items()}
     return tuple(
-        Line(p.account.code, debit=p.debit, credit=p.credit, member_id=p.member_id,
-             unit=unit_codes.get(p.unit_id), memo=p.memo)
+        Line(
+            p.account.code,
+            debit=p.debit,
+            credit=p.credit,
+            member_id=p.member_id,
+            unit=unit_codes.get(p.unit_id),
+            memo=p.memo,
+        )
         for p in entry.postings
     )
 
@@ -217,8 +227,9 @@ def close_year(year: int, user: User | None, closed_by: str = "") -> JournalEntr
     balances = temporary_balances(dt.date(year, 1, 1), dt.date(year, 12, 31))
     if balances:
         if closed_period_for(dt.date(year, 12, 31)) is not None:
-            raise PeriodClosed(N_("December %(year)s is closed before the year was: the closing entry has no date."),
-                               year=year)
+            raise PeriodClosed(
+                N_("December %(year)s is closed before the year was: the closing entry has no date."), year=year
+            )
         closing = post(year_closing_entry(year, balances), user, author_name=who)
     for month in range(1, 13):
         if closed_period_for(dt.date(year, month, 1)) is None:

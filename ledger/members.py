@@ -14,15 +14,15 @@ from ledger.models import Account, JournalEntry, Member, MemberStatus, Posting, 
 from ledger.posting_rules import (
     PIUTANG_ANGGOTA,
     SavingsSummary,
-    kasbon_repayment_entry,
     kas,
+    kasbon_repayment_entry,
     savings_deposit_entry,
     savings_withdrawal_entry,
     simpanan,
 )
 from pos import audit
 from pos.db import db
-from pos.errors import Conflict, InvalidInput, N_, NotFound
+from pos.errors import N_, Conflict, InvalidInput, NotFound
 from pos.models import Outlet, User
 
 NIK_RE = re.compile(r"^\d{16}$", re.ASCII)
@@ -98,8 +98,7 @@ def member_by_number(number: str) -> Member:
     return member
 
 
-def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool = True,
-                    author_name: str = "") -> Member:
+def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool = True, author_name: str = "") -> Member:
     """Add a member and take the simpanan pokok at the savings desk (in the caller's write transaction)."""
     name = _clean_text(data.name, 120, "Name", required=True)
     nik = validate_nik(data.nik)
@@ -112,19 +111,30 @@ def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool =
         raise Conflict(N_("A member with this NIK is already registered."))
     member = Member(
         number=f"{MEMBER_PREFIX}{journal.next_number('AGT', 0):05d}",
-        name=name, nik=nik,
+        name=name,
+        nik=nik,
         address=_clean_text(data.address, 250, "Address"),
-        rt=rt.zfill(3) if rt else "", rw=rw.zfill(3) if rw else "",
+        rt=rt.zfill(3) if rt else "",
+        rw=rw.zfill(3) if rw else "",
         kelurahan=_clean_text(data.kelurahan, 80, "Kelurahan"),
-        phone=normalise_phone(data.phone), join_date=join_date, status=MemberStatus.ACTIVE,
+        phone=normalise_phone(data.phone),
+        join_date=join_date,
+        status=MemberStatus.ACTIVE,
     )
     db.session.add(member)
     db.session.flush()
-    audit.record("member.registered", actor=author, actor_name=author_name, target_type="member",
-                 target_id=member.number, after={"name": member.name, "join_date": join_date.isoformat()})
+    audit.record(
+        "member.registered",
+        actor=author,
+        actor_name=author_name,
+        target_type="member",
+        target_id=member.number,
+        after={"name": member.name, "join_date": join_date.isoformat()},
+    )
     if pay_pokok and _settings()["simpanan_pokok_amount"] > 0:
-        deposit(member, SavingsKind.POKOK, _settings()["simpanan_pokok_amount"], join_date, author,
-                author_name=author_name)
+        deposit(
+            member, SavingsKind.POKOK, _settings()["simpanan_pokok_amount"], join_date, author, author_name=author_name
+        )
     return member
 
 
@@ -134,8 +144,14 @@ def set_member_left(member: Member, date: dt.date, author: User | None) -> None:
     if kasbon_balance(member.id) > 0:
         raise InvalidInput(N_("The member still owes kasbon; it must be repaid first."))
     member.status, member.left_date = MemberStatus.LEFT, date
-    audit.record("member.left", actor=author, target_type="member", target_id=member.number,
-                 before={"status": "active"}, after={"status": "left", "left_date": date.isoformat()})
+    audit.record(
+        "member.left",
+        actor=author,
+        target_type="member",
+        target_id=member.number,
+        before={"status": "active"},
+        after={"status": "left", "left_date": date.isoformat()},
+    )
 
 
 # --- balances -----------------------------------------------------------------------------------
@@ -144,7 +160,8 @@ def set_member_left(member: Member, date: dt.date, author: User | None) -> None:
 def _member_net(member_id: int, account_key: str, until: dt.date | None = None) -> int:
     query = (
         sa.select(sa.func.coalesce(sa.func.sum(Posting.credit - Posting.debit), 0))
-        .join(Posting.account).join(Posting.entry)
+        .join(Posting.account)
+        .join(Posting.entry)
         .where(Posting.member_id == member_id, Account.key == account_key, JournalEntry.posted.is_(True))
     )
     if until is not None:
@@ -188,7 +205,8 @@ def check_kasbon(member_id: int | None, amount: int) -> Member:
 
         raise InvalidInput(
             N_("Kasbon of %(amount)s is over the limit: %(available)s left of %(limit)s."),
-            amount=format_rupiah(amount), available=format_rupiah(available),
+            amount=format_rupiah(amount),
+            available=format_rupiah(available),
             limit=format_rupiah(kasbon_limit(member.id)),
         )
     return member
@@ -213,50 +231,88 @@ def _positive(amount: int) -> int:
     return amount
 
 
-def _slip(member: Member, kind: SlipKind, savings_kind: SavingsKind | None, amount: int, date: dt.date,
-          author: User | None, period: str | None, rule, author_name: str) -> Slip:
+def _slip(
+    member: Member,
+    kind: SlipKind,
+    savings_kind: SavingsKind | None,
+    amount: int,
+    date: dt.date,
+    author: User | None,
+    period: str | None,
+    rule,
+    author_name: str,
+) -> Slip:
     if member.status != MemberStatus.ACTIVE:
         raise InvalidInput(N_("%(number)s is no longer an active member."), number=member.number)
     outlet = _savings_outlet()
     number = f"SLP/{date.year}/{journal.next_number('SLP', date.year):06d}"
     summary = SavingsSummary(
-        slip_id=number, number=number, date=date, member_id=member.id,
-        kind=(savings_kind or SavingsKind.SUKARELA).value, amount=amount, cash_account=kas(outlet.code),
+        slip_id=number,
+        number=number,
+        date=date,
+        member_id=member.id,
+        kind=(savings_kind or SavingsKind.SUKARELA).value,
+        amount=amount,
+        cash_account=kas(outlet.code),
         unit=outlet.unit.code,
     )
     entry = journal.post(rule(summary), author, author_name=author_name)
-    slip = Slip(number=number, member_id=member.id, kind=kind, savings_kind=savings_kind, period=period,
-                amount=amount, date=date, outlet_id=outlet.id, entry_id=entry.id,
-                created_by=(author.username if author else author_name)[:40])
+    slip = Slip(
+        number=number,
+        member_id=member.id,
+        kind=kind,
+        savings_kind=savings_kind,
+        period=period,
+        amount=amount,
+        date=date,
+        outlet_id=outlet.id,
+        entry_id=entry.id,
+        created_by=(author.username if author else author_name)[:40],
+    )
     db.session.add(slip)
     db.session.flush()
     return slip
 
 
-def deposit(member: Member, kind: SavingsKind | str, amount: int, date: dt.date, author: User | None,
-            period: str | None = None, author_name: str = "") -> Slip:
+def deposit(
+    member: Member,
+    kind: SavingsKind | str,
+    amount: int,
+    date: dt.date,
+    author: User | None,
+    period: str | None = None,
+    author_name: str = "",
+) -> Slip:
     kind = SavingsKind(kind)
     _positive(amount)
     if kind == SavingsKind.POKOK:
         if savings_balance(member.id, SavingsKind.POKOK) > 0:
-            raise Conflict(N_("Simpanan pokok is paid once, on joining; %(number)s has paid it."),
-                           number=member.number)
+            raise Conflict(N_("Simpanan pokok is paid once, on joining; %(number)s has paid it."), number=member.number)
         if amount != _settings()["simpanan_pokok_amount"]:
-            raise InvalidInput(N_("Simpanan pokok is %(amount)s."),
-                               amount=_rupiah(_settings()["simpanan_pokok_amount"]))
+            raise InvalidInput(
+                N_("Simpanan pokok is %(amount)s."), amount=_rupiah(_settings()["simpanan_pokok_amount"])
+            )
         period = None
     elif kind == SavingsKind.WAJIB:
         year, month = parse_period(period or f"{date.year}-{date.month:02d}")
         period = f"{year}-{month:02d}"
         if (year, month) < (member.join_date.year, member.join_date.month):
-            raise InvalidInput(N_("Simpanan wajib is due from the joining month (%(month)s)."),
-                               month=f"{member.join_date.year}-{member.join_date.month:02d}")
+            raise InvalidInput(
+                N_("Simpanan wajib is due from the joining month (%(month)s)."),
+                month=f"{member.join_date.year}-{member.join_date.month:02d}",
+            )
         if amount != _settings()["simpanan_wajib_amount"]:
-            raise InvalidInput(N_("Simpanan wajib is %(amount)s a month."),
-                               amount=_rupiah(_settings()["simpanan_wajib_amount"]))
-        exists = db.session.scalar(sa.select(Slip.id).where(
-            Slip.member_id == member.id, Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT,
-            Slip.period == period))
+            raise InvalidInput(
+                N_("Simpanan wajib is %(amount)s a month."), amount=_rupiah(_settings()["simpanan_wajib_amount"])
+            )
+        exists = db.session.scalar(
+            sa.select(Slip.id).where(
+                Slip.member_id == member.id,
+                Slip.savings_kind == SavingsKind.WAJIB,
+                Slip.kind == SlipKind.DEPOSIT,
+                Slip.period == period,
+            )
+        )
         if exists is not None:
             raise Conflict(N_("Simpanan wajib for %(period)s is already paid."), period=period)
     else:
@@ -270,8 +326,17 @@ def withdraw(member: Member, amount: int, date: dt.date, author: User | None, au
     balance = savings_balance(member.id, SavingsKind.SUKARELA)
     if amount > balance:
         raise InvalidInput(N_("Not enough simpanan sukarela: the balance is %(balance)s."), balance=_rupiah(balance))
-    return _slip(member, SlipKind.WITHDRAWAL, SavingsKind.SUKARELA, amount, date, author, None,
-                 savings_withdrawal_entry, author_name)
+    return _slip(
+        member,
+        SlipKind.WITHDRAWAL,
+        SavingsKind.SUKARELA,
+        amount,
+        date,
+        author,
+        None,
+        savings_withdrawal_entry,
+        author_name,
+    )
 
 
 def repay_kasbon(member: Member, amount: int, date: dt.date, author: User | None, author_name: str = "") -> Slip:
@@ -279,8 +344,9 @@ def repay_kasbon(member: Member, amount: int, date: dt.date, author: User | None
     owed = kasbon_balance(member.id)
     if amount > owed:
         raise InvalidInput(N_("The member owes %(owed)s on kasbon; the repayment is larger."), owed=_rupiah(owed))
-    return _slip(member, SlipKind.KASBON_REPAYMENT, None, amount, date, author, None, kasbon_repayment_entry,
-                 author_name)
+    return _slip(
+        member, SlipKind.KASBON_REPAYMENT, None, amount, date, author, None, kasbon_repayment_entry, author_name
+    )
 
 
 def _rupiah(amount: int) -> str:
@@ -304,8 +370,9 @@ def wajib_arrears(as_of: dt.date) -> list[Arrears]:
     due_amount = _settings()["simpanan_wajib_amount"]
     paid: dict[int, set[str]] = {}
     for member_id, period in db.session.execute(
-        sa.select(Slip.member_id, Slip.period).where(Slip.savings_kind == SavingsKind.WAJIB,
-                                                     Slip.kind == SlipKind.DEPOSIT)
+        sa.select(Slip.member_id, Slip.period).where(
+            Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT
+        )
     ):
         paid.setdefault(member_id, set()).add(period)
     result = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,19 +44,25 @@ class Account(Base):
     type: Mapped[AccountType] = mapped_column(enum_column(AccountType, "account_type"))
     # What posting rules look the account up by, e.g. "kas:TK", "revenue:toko:anggota"; None for
     # accounts the board adds for manual entries only.
-    key: Mapped[Optional[str]] = mapped_column(sa.String(60), unique=True)
-    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
-    outlet_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outlet.id"))
-    till_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("till.id"))
-    segment: Mapped[Optional[MemberSegment]] = mapped_column(
-        sa.Enum(MemberSegment, name="member_segment", native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
+    key: Mapped[str | None] = mapped_column(sa.String(60), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outlet.id"))
+    till_id: Mapped[int | None] = mapped_column(sa.ForeignKey("till.id"))
+    segment: Mapped[MemberSegment | None] = mapped_column(
+        sa.Enum(
+            MemberSegment,
+            name="member_segment",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+        )
     )
     active: Mapped[bool] = mapped_column(default=True)
 
-    unit: Mapped[Optional[BusinessUnit]] = relationship()
-    outlet: Mapped[Optional[Outlet]] = relationship()
-    till: Mapped[Optional[Till]] = relationship()
+    unit: Mapped[BusinessUnit | None] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
+    till: Mapped[Till | None] = relationship()
 
 
 class JournalEntry(Base):
@@ -69,18 +74,18 @@ class JournalEntry(Base):
     number: Mapped[str] = mapped_column(sa.String(30), unique=True)
     date: Mapped[dt.date] = mapped_column(sa.Date, index=True)
     description: Mapped[str] = mapped_column(sa.String(250))
-    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
     source_type: Mapped[str] = mapped_column(sa.String(40))
     source_id: Mapped[str] = mapped_column(sa.String(80))
-    author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     author_name: Mapped[str] = mapped_column(sa.String(40), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    reverses_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
     posted: Mapped[bool] = mapped_column(default=False)
 
-    unit: Mapped[Optional[BusinessUnit]] = relationship()
-    postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
-    reverses: Mapped[Optional["JournalEntry"]] = relationship(remote_side=[id], foreign_keys=[reverses_id])
+    unit: Mapped[BusinessUnit | None] = relationship()
+    postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")
+    reverses: Mapped[JournalEntry | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
 
     __table_args__ = (sa.UniqueConstraint("source_type", "source_id", name="uq_journal_entry_source"),)
 
@@ -93,14 +98,14 @@ class Posting(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
     debit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     credit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    member_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("member.id"), index=True)
-    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
     memo: Mapped[str] = mapped_column(sa.String(120), default="")
 
     entry: Mapped[JournalEntry] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship()
-    member: Mapped[Optional["Member"]] = relationship()
-    unit: Mapped[Optional[BusinessUnit]] = relationship()
+    member: Mapped[Member | None] = relationship()
+    unit: Mapped[BusinessUnit | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("(debit > 0 AND credit = 0) OR (debit = 0 AND credit > 0)", name="one_positive_side"),
@@ -148,8 +153,10 @@ class Member(Base):
     kelurahan: Mapped[str] = mapped_column(sa.String(80), default="")
     phone: Mapped[str] = mapped_column(sa.String(20), default="")
     join_date: Mapped[dt.date] = mapped_column(sa.Date)
-    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus, "member_status"), default=MemberStatus.ACTIVE)
-    left_date: Mapped[Optional[dt.date]] = mapped_column(sa.Date)
+    status: Mapped[MemberStatus] = mapped_column(
+        enum_column(MemberStatus, "member_status"), default=MemberStatus.ACTIVE
+    )
+    left_date: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     __table_args__ = (sa.CheckConstraint("length(nik) = 16", name="nik_length"),)
 
@@ -175,9 +182,9 @@ class Slip(Base):
     number: Mapped[str] = mapped_column(sa.String(30), unique=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), index=True)
     kind: Mapped[SlipKind] = mapped_column(enum_column(SlipKind, "slip_kind"))
-    savings_kind: Mapped[Optional[SavingsKind]] = mapped_column(enum_column(SavingsKind, "savings_kind"))
+    savings_kind: Mapped[SavingsKind | None] = mapped_column(enum_column(SavingsKind, "savings_kind"))
     # For simpanan wajib: the month paid for, as YYYY-MM.
-    period: Mapped[Optional[str]] = mapped_column(sa.String(7))
+    period: Mapped[str | None] = mapped_column(sa.String(7))
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     date: Mapped[dt.date] = mapped_column(sa.Date)
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlet.id"))
@@ -192,12 +199,21 @@ class Slip(Base):
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="positive"),
         # Simpanan pokok is paid once, on joining; simpanan wajib once per month.
-        sa.Index("uq_slip_pokok_once", "member_id", unique=True,
-                 sqlite_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'"),
-                 postgresql_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'")),
-        sa.Index("uq_slip_wajib_period", "member_id", "period", unique=True,
-                 sqlite_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'"),
-                 postgresql_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'")),
+        sa.Index(
+            "uq_slip_pokok_once",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'"),
+            postgresql_where=sa.text("savings_kind = 'pokok' AND kind = 'setoran'"),
+        ),
+        sa.Index(
+            "uq_slip_wajib_period",
+            "member_id",
+            "period",
+            unique=True,
+            sqlite_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'"),
+            postgresql_where=sa.text("savings_kind = 'wajib' AND kind = 'setoran'"),
+        ),
     )
 
 

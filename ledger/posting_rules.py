@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ledger.entries import EntryDraft, Line, credit, debit, lines_from, maybe_credit, maybe_debit, signed
-from pos.errors import InvalidInput, N_
+from pos.errors import N_, InvalidInput
 
 # Account keys (ledger/chart.py creates the accounts that carry them).
 PIUTANG_ANGGOTA = "piutang_anggota"
@@ -98,7 +98,8 @@ class SaleSummary:
         if self.payments.total != self.revenue + self.ppn + self.rounding:
             raise InvalidInput(
                 N_("Payments (%(paid)s) do not add up to the total (%(total)s)."),
-                paid=self.payments.total, total=self.revenue + self.ppn + self.rounding,
+                paid=self.payments.total,
+                total=self.revenue + self.ppn + self.rounding,
             )
         if self.payments.kasbon and self.member_id is None:
             raise InvalidInput(N_("Kasbon is for members only."))
@@ -129,16 +130,24 @@ def _sale_lines(s: SaleSummary, sign: int) -> tuple[Line, ...]:
 def sale_entry(s: SaleSummary) -> EntryDraft:
     """Dr cash/QRIS/transfer/kasbon; Cr revenue (member or not) and PPN; rounding; Dr HPP, Cr inventory."""
     return EntryDraft(
-        date=s.date, description=f"Penjualan {s.number}", source_type="sale", source_id=s.sale_id,
-        lines=_sale_lines(s, +1), unit=s.unit,
+        date=s.date,
+        description=f"Penjualan {s.number}",
+        source_type="sale",
+        source_id=s.sale_id,
+        lines=_sale_lines(s, +1),
+        unit=s.unit,
     )
 
 
 def return_entry(s: SaleSummary, original_number: str) -> EntryDraft:
     """A return mirrors the sale it undoes: refund paid out, revenue and PPN reduced, goods back in stock."""
     return EntryDraft(
-        date=s.date, description=f"Retur {s.number} atas {original_number}", source_type="sale_return",
-        source_id=s.sale_id, lines=_sale_lines(s, -1), unit=s.unit,
+        date=s.date,
+        description=f"Retur {s.number} atas {original_number}",
+        source_type="sale_return",
+        source_id=s.sale_id,
+        lines=_sale_lines(s, -1),
+        unit=s.unit,
     )
 
 
@@ -168,8 +177,11 @@ def goods_receipt_entry(r: GoodsReceiptSummary) -> EntryDraft:
     """Dr inventory (and PPN masukan); Cr cash, bank or accounts payable."""
     memo = r.supplier[:120]
     return EntryDraft(
-        date=r.date, description=f"Penerimaan barang {r.number} dari {r.supplier}", source_type="goods_receipt",
-        source_id=r.receipt_id, unit=r.unit,
+        date=r.date,
+        description=f"Penerimaan barang {r.number} dari {r.supplier}",
+        source_type="goods_receipt",
+        source_id=r.receipt_id,
+        unit=r.unit,
         lines=lines_from(
             maybe_debit(persediaan(r.unit), r.inventory_cost),
             maybe_debit(PPN_MASUKAN, r.ppn_masukan),
@@ -196,8 +208,11 @@ class SupplierPaymentSummary:
 def supplier_payment_entry(p: SupplierPaymentSummary) -> EntryDraft:
     """Dr accounts payable; Cr the cash or bank account that paid."""
     return EntryDraft(
-        date=p.date, description=f"Pembayaran utang ke {p.supplier}", source_type="supplier_payment",
-        source_id=p.payment_id, unit=p.unit,
+        date=p.date,
+        description=f"Pembayaran utang ke {p.supplier}",
+        source_type="supplier_payment",
+        source_id=p.payment_id,
+        unit=p.unit,
         lines=(debit(UTANG_USAHA, p.amount, memo=p.supplier[:120]), credit(p.from_account, p.amount)),
     )
 
@@ -224,8 +239,12 @@ def stock_adjustment_entry(a: StockAdjustmentSummary) -> EntryDraft:
     else:
         lines = (debit(SELISIH_PERSEDIAAN_KURANG, -a.amount), credit(persediaan(a.unit), -a.amount))
     return EntryDraft(
-        date=a.date, description=f"Penyesuaian stok {a.reason}".strip(), source_type="stock_adjustment",
-        source_id=a.adjustment_id, unit=a.unit, lines=lines,
+        date=a.date,
+        description=f"Penyesuaian stok {a.reason}".strip(),
+        source_type="stock_adjustment",
+        source_id=a.adjustment_id,
+        unit=a.unit,
+        lines=lines,
     )
 
 
@@ -244,8 +263,11 @@ class WriteOffSummary:
 def write_off_entry(w: WriteOffSummary) -> EntryDraft:
     """Damaged or expired stock: Dr write-off expense, Cr inventory."""
     return EntryDraft(
-        date=w.date, description=f"Pemusnahan persediaan: {w.reason}", source_type="write_off",
-        source_id=w.write_off_id, unit=w.unit,
+        date=w.date,
+        description=f"Pemusnahan persediaan: {w.reason}",
+        source_type="write_off",
+        source_id=w.write_off_id,
+        unit=w.unit,
         lines=(debit(PERSEDIAAN_RUSAK, w.amount), credit(persediaan(w.unit), w.amount)),
     )
 
@@ -272,8 +294,12 @@ def shift_cash_entry(s: ShiftCashSummary) -> EntryDraft:
     else:
         lines = (debit(SELISIH_KAS, -s.difference), credit(s.cash_account, -s.difference))
     return EntryDraft(
-        date=s.date, description="Selisih kas tutup shift", source_type="shift_close", source_id=s.shift_id,
-        unit=s.unit, lines=lines,
+        date=s.date,
+        description="Selisih kas tutup shift",
+        source_type="shift_close",
+        source_id=s.shift_id,
+        unit=s.unit,
+        lines=lines,
     )
 
 
@@ -299,7 +325,10 @@ class SavingsSummary:
 def savings_deposit_entry(s: SavingsSummary) -> EntryDraft:
     """Dr cash; Cr the member's simpanan pokok, wajib or sukarela."""
     return EntryDraft(
-        date=s.date, description=f"Setoran simpanan {s.kind} {s.number}", source_type="slip", source_id=s.slip_id,
+        date=s.date,
+        description=f"Setoran simpanan {s.kind} {s.number}",
+        source_type="slip",
+        source_id=s.slip_id,
         unit=s.unit,
         lines=(debit(s.cash_account, s.amount), credit(simpanan(s.kind), s.amount, member_id=s.member_id)),
     )
@@ -310,7 +339,10 @@ def savings_withdrawal_entry(s: SavingsSummary) -> EntryDraft:
     if s.kind != "sukarela":
         raise InvalidInput(N_("Only simpanan sukarela can be withdrawn."))
     return EntryDraft(
-        date=s.date, description=f"Penarikan simpanan sukarela {s.number}", source_type="slip", source_id=s.slip_id,
+        date=s.date,
+        description=f"Penarikan simpanan sukarela {s.number}",
+        source_type="slip",
+        source_id=s.slip_id,
         unit=s.unit,
         lines=(debit(simpanan("sukarela"), s.amount, member_id=s.member_id), credit(s.cash_account, s.amount)),
     )
@@ -319,7 +351,10 @@ def savings_withdrawal_entry(s: SavingsSummary) -> EntryDraft:
 def kasbon_repayment_entry(s: SavingsSummary) -> EntryDraft:
     """Dr cash; Cr the member's receivable (kasbon)."""
     return EntryDraft(
-        date=s.date, description=f"Angsuran kasbon {s.number}", source_type="slip", source_id=s.slip_id,
+        date=s.date,
+        description=f"Angsuran kasbon {s.number}",
+        source_type="slip",
+        source_id=s.slip_id,
         unit=s.unit,
         lines=(debit(s.cash_account, s.amount), credit(PIUTANG_ANGGOTA, s.amount, member_id=s.member_id)),
     )
@@ -355,7 +390,8 @@ class ShuDistribution:
         if parts != self.surplus:
             raise InvalidInput(
                 N_("The SHU shares (%(parts)s) do not add up to the surplus (%(surplus)s)."),
-                parts=parts, surplus=self.surplus,
+                parts=parts,
+                surplus=self.surplus,
             )
 
 
@@ -363,8 +399,11 @@ def shu_distribution_entry(d: ShuDistribution) -> EntryDraft:
     """Dr SHU tahun berjalan; Cr cadangan (with the rounding remainder), each member, each fund."""
     member_account = simpanan("sukarela") if d.to_sukarela else DANA_SHU_ANGGOTA
     return EntryDraft(
-        date=d.date, description=f"Pembagian SHU tahun buku {d.year}", source_type="shu_distribution",
-        source_id=str(d.year), unit=None,
+        date=d.date,
+        description=f"Pembagian SHU tahun buku {d.year}",
+        source_type="shu_distribution",
+        source_id=str(d.year),
+        unit=None,
         lines=lines_from(
             debit(SHU_TAHUN_BERJALAN, d.surplus),
             maybe_credit(CADANGAN, d.cadangan + d.remainder, memo="termasuk sisa pembulatan" if d.remainder else ""),
@@ -388,16 +427,25 @@ def year_closing_entry(year: int, balances: dict[tuple[str, str | None], int]) -
     for unit, surplus in sorted(surplus_by_unit.items(), key=lambda item: item[0] or ""):
         lines.append(signed(SHU_TAHUN_BERJALAN, -surplus, unit=unit))
     return EntryDraft(
-        date=dt.date(year, 12, 31), description=f"Tutup buku tahun {year}", source_type="year_closing",
-        source_id=str(year), unit=None, lines=lines_from(*lines),
+        date=dt.date(year, 12, 31),
+        description=f"Tutup buku tahun {year}",
+        source_type="year_closing",
+        source_id=str(year),
+        unit=None,
+        lines=lines_from(*lines),
     )
 
 
 def reversal_entry(original_id: int, date: dt.date, description: str, lines: tuple[Line, ...]) -> EntryDraft:
     """The same postings on the other side, linked to the original."""
     return EntryDraft(
-        date=date, description=description, source_type="reversal", source_id=str(original_id),
+        date=date,
+        description=description,
+        source_type="reversal",
+        source_id=str(original_id),
         reverses_id=original_id,
-        lines=tuple(Line(ln.account, debit=ln.credit, credit=ln.debit, member_id=ln.member_id, unit=ln.unit,
-                         memo=ln.memo) for ln in lines),
+        lines=tuple(
+            Line(ln.account, debit=ln.credit, credit=ln.debit, member_id=ln.member_id, unit=ln.unit, memo=ln.memo)
+            for ln in lines
+        ),
     )

@@ -12,7 +12,7 @@ from ledger.journal import CLOSING_SOURCES
 from ledger.models import Account, AccountType, JournalEntry, Member, MemberSegment, Posting, SavingsKind
 from ledger.posting_rules import PIUTANG_ANGGOTA, simpanan
 from pos.db import db
-from pos.errors import InvalidInput, N_
+from pos.errors import N_, InvalidInput
 from pos.models import BusinessUnit
 
 
@@ -33,8 +33,15 @@ class Scope:
         return self.unit.name if self.unit else "Konsolidasi"
 
 
-def _posted(query, scope: Scope | None = None, *, until: dt.date | None = None, before: dt.date | None = None,
-            exclude_closing: bool = False, unit: BusinessUnit | None = None):
+def _posted(
+    query,
+    scope: Scope | None = None,
+    *,
+    until: dt.date | None = None,
+    before: dt.date | None = None,
+    exclude_closing: bool = False,
+    unit: BusinessUnit | None = None,
+):
     query = query.where(JournalEntry.posted.is_(True))
     if scope is not None:
         query = query.where(JournalEntry.date.between(scope.start, scope.end))
@@ -52,8 +59,9 @@ def _posted(query, scope: Scope | None = None, *, until: dt.date | None = None, 
 
 def _sums(query) -> dict[int, tuple[int, int]]:
     rows = db.session.execute(
-        query.with_only_columns(Posting.account_id, sa.func.sum(Posting.debit), sa.func.sum(Posting.credit))
-        .group_by(Posting.account_id)
+        query.with_only_columns(Posting.account_id, sa.func.sum(Posting.debit), sa.func.sum(Posting.credit)).group_by(
+            Posting.account_id
+        )
     )
     return {account_id: (int(d or 0), int(c or 0)) for account_id, d, c in rows}
 
@@ -75,8 +83,9 @@ def normal_balance(account: Account, debit: int, credit: int) -> int:
 
 
 def journal(scope: Scope, limit: int | None = None, offset: int = 0) -> list[JournalEntry]:
-    query = sa.select(JournalEntry).where(JournalEntry.posted.is_(True),
-                                          JournalEntry.date.between(scope.start, scope.end))
+    query = sa.select(JournalEntry).where(
+        JournalEntry.posted.is_(True), JournalEntry.date.between(scope.start, scope.end)
+    )
     if scope.unit is not None:
         query = query.where(JournalEntry.id.in_(sa.select(Posting.entry_id).where(Posting.unit_id == scope.unit.id)))
     query = query.order_by(JournalEntry.date, JournalEntry.id).offset(offset)
@@ -169,8 +178,9 @@ class GeneralLedger:
 
 
 def general_ledger(scope: Scope, account: Account) -> GeneralLedger:
-    od, oc = _sums(_posted(_base().where(Posting.account_id == account.id), before=scope.start,
-                           unit=scope.unit)).get(account.id, (0, 0))
+    od, oc = _sums(_posted(_base().where(Posting.account_id == account.id), before=scope.start, unit=scope.unit)).get(
+        account.id, (0, 0)
+    )
     balance = normal_balance(account, od, oc)
     opening = balance
     postings = db.session.scalars(
@@ -306,7 +316,8 @@ def financial_position(as_of: dt.date, unit: BusinessUnit | None = None) -> Fina
             continue
         line = StatementLine(f"{account.code} {account.name}", amount, account)
         {AccountType.ASSET: assets, AccountType.LIABILITY: liabilities, AccountType.EQUITY: equity}[
-            account.type].append(line)
+            account.type
+        ].append(line)
     position = FinancialPosition(as_of, unit, assets, liabilities, equity, temporary_net_credit, 0)
     if unit is not None:
         position.inter_unit = position.total_assets - position.total_liabilities - position.total_equity
@@ -354,15 +365,19 @@ def _member_account(member: Member, scope: Scope, key: str, title: str, debit_no
     base = _base().join(Posting.account).where(Posting.member_id == member.id, Account.key == key)
     d, c = db.session.execute(
         _posted(base, before=scope.start).with_only_columns(
-            sa.func.coalesce(sa.func.sum(Posting.debit), 0), sa.func.coalesce(sa.func.sum(Posting.credit), 0))
+            sa.func.coalesce(sa.func.sum(Posting.debit), 0), sa.func.coalesce(sa.func.sum(Posting.credit), 0)
+        )
     ).one()
     balance = int(d) - int(c) if debit_normal else int(c) - int(d)
     statement = MemberAccountStatement(title, balance, [])
     for posting in db.session.scalars(_posted(base, scope).order_by(JournalEntry.date, Posting.id)):
         amount_in, amount_out = (posting.debit, posting.credit) if debit_normal else (posting.credit, posting.debit)
         balance += amount_in - amount_out
-        statement.movements.append(MemberMovement(posting.entry.date, posting.entry.number,
-                                                  posting.entry.description, amount_in, amount_out, balance))
+        statement.movements.append(
+            MemberMovement(
+                posting.entry.date, posting.entry.number, posting.entry.description, amount_in, amount_out, balance
+            )
+        )
     return statement
 
 
@@ -375,10 +390,17 @@ def member_statement(member: Member, scope: Scope) -> MemberStatement:
     purchases = [
         (p.entry.date, p.entry.number, p.entry.description, p.credit - p.debit)
         for p in db.session.scalars(
-            _posted(_base().join(Posting.account).where(
-                Posting.member_id == member.id, Account.type == AccountType.REVENUE,
-                Account.segment == MemberSegment.ANGGOTA), scope, exclude_closing=True)
-            .order_by(JournalEntry.date, Posting.id)
+            _posted(
+                _base()
+                .join(Posting.account)
+                .where(
+                    Posting.member_id == member.id,
+                    Account.type == AccountType.REVENUE,
+                    Account.segment == MemberSegment.ANGGOTA,
+                ),
+                scope,
+                exclude_closing=True,
+            ).order_by(JournalEntry.date, Posting.id)
         )
     ]
     return MemberStatement(member, scope, savings, kasbon, purchases)
@@ -387,9 +409,17 @@ def member_statement(member: Member, scope: Scope) -> MemberStatement:
 def member_purchases(start: dt.date, end: dt.date) -> dict[int, int]:
     """Each member's purchases (revenue net of returns, without PPN) in a period: the basis of jasa anggota."""
     rows = db.session.execute(
-        _posted(_base().join(Posting.account).where(
-            Posting.member_id.is_not(None), Account.type == AccountType.REVENUE,
-            Account.segment == MemberSegment.ANGGOTA), Scope(start, end), exclude_closing=True)
+        _posted(
+            _base()
+            .join(Posting.account)
+            .where(
+                Posting.member_id.is_not(None),
+                Account.type == AccountType.REVENUE,
+                Account.segment == MemberSegment.ANGGOTA,
+            ),
+            Scope(start, end),
+            exclude_closing=True,
+        )
         .with_only_columns(Posting.member_id, sa.func.sum(Posting.credit - Posting.debit))
         .group_by(Posting.member_id)
     )
@@ -399,8 +429,12 @@ def member_purchases(start: dt.date, end: dt.date) -> dict[int, int]:
 def member_savings(until: dt.date, kinds: list[str]) -> dict[int, int]:
     """Each member's balance of the given savings kinds at a date: the basis of jasa modal."""
     rows = db.session.execute(
-        _posted(_base().join(Posting.account).where(
-            Posting.member_id.is_not(None), Account.key.in_([simpanan(k) for k in kinds])), until=until)
+        _posted(
+            _base()
+            .join(Posting.account)
+            .where(Posting.member_id.is_not(None), Account.key.in_([simpanan(k) for k in kinds])),
+            until=until,
+        )
         .with_only_columns(Posting.member_id, sa.func.sum(Posting.credit - Posting.debit))
         .group_by(Posting.member_id)
     )

@@ -13,14 +13,20 @@ from ledger.models import JournalEntry, Member, ShuAllocation
 from ledger.posting_rules import SHU_FUNDS, MemberShu, ShuDistribution, shu_distribution_entry
 from pos import audit
 from pos.db import db, utcnow
-from pos.errors import Conflict, InvalidInput, N_
+from pos.errors import N_, Conflict, InvalidInput
 from pos.models import User
 
 ALLOCATION_KEYS = ("cadangan", "jasa_anggota", "jasa_modal", *SHU_FUNDS)
 # A common AD/ART split; the board sets the cooperative's own (in basis points: 100% = 10000).
 DEFAULT_ALLOCATION = {
-    "cadangan": 3000, "jasa_anggota": 2500, "jasa_modal": 2000, "pengurus": 500, "karyawan": 500,
-    "pendidikan": 500, "sosial": 500, "pembangunan": 500,
+    "cadangan": 3000,
+    "jasa_anggota": 2500,
+    "jasa_modal": 2000,
+    "pengurus": 500,
+    "karyawan": 500,
+    "pendidikan": 500,
+    "sosial": 500,
+    "pembangunan": 500,
 }
 FULL = 10000
 
@@ -38,8 +44,9 @@ def validate_allocation(basis_points: dict[str, int]) -> dict[str, int]:
             raise InvalidInput(N_("Each percentage is between 0 and 100."))
     total = sum(basis_points.values())
     if total != FULL:
-        raise InvalidInput(N_("The percentages add up to %(total)s%%, not 100%%."),
-                           total=f"{total / 100:g}".replace(".", ","))
+        raise InvalidInput(
+            N_("The percentages add up to %(total)s%%, not 100%%."), total=f"{total / 100:g}".replace(".", ",")
+        )
     return basis_points
 
 
@@ -114,7 +121,8 @@ def compute(year: int) -> ShuComputation:
     purchases = reports.member_purchases(start, end)
     savings = reports.member_savings(end, list(kinds))
     members = db.session.scalars(
-        sa.select(Member).where(Member.join_date <= end, sa.or_(Member.left_date.is_(None), Member.left_date > end))
+        sa.select(Member)
+        .where(Member.join_date <= end, sa.or_(Member.left_date.is_(None), Member.left_date > end))
         .order_by(Member.number)
     ).all()
     eligible = {m.id: m for m in members}
@@ -125,8 +133,11 @@ def compute(year: int) -> ShuComputation:
         for mid, member in eligible.items()
     )
     allocated = pools["cadangan"] + sum(pools[f] for f in SHU_FUNDS) + sum(s.total for s in shares)
-    distributed = db.session.scalar(sa.select(JournalEntry).where(
-        JournalEntry.source_type == "shu_distribution", JournalEntry.source_id == str(year)))
+    distributed = db.session.scalar(
+        sa.select(JournalEntry).where(
+            JournalEntry.source_type == "shu_distribution", JournalEntry.source_id == str(year)
+        )
+    )
     return ShuComputation(year, surplus, bp, pools, shares, max(surplus, 0) - allocated, kinds, distributed)
 
 
@@ -134,19 +145,42 @@ def distribute(year: int, date: dt.date, to_sukarela: bool, user: User | None, a
     """Post the distribution (call inside a write transaction): members' shares to Dana SHU or to sukarela."""
     result = compute(year)
     if result.distributed is not None:
-        raise Conflict(N_("The SHU of %(year)s was already distributed in %(number)s."), year=year,
-                       number=result.distributed.number)
+        raise Conflict(
+            N_("The SHU of %(year)s was already distributed in %(number)s."),
+            year=year,
+            number=result.distributed.number,
+        )
     if result.surplus <= 0:
         raise InvalidInput(N_("There is no surplus to distribute for %(year)s."), year=year)
     if date <= dt.date(year, 12, 31):
         raise InvalidInput(N_("The SHU is distributed after the year ends, usually at the RAT."))
-    entry = journal.post(shu_distribution_entry(ShuDistribution(
-        year=year, date=date, surplus=result.surplus, cadangan=result.pools["cadangan"],
-        funds={fund: result.pools[fund] for fund in SHU_FUNDS},
-        members=tuple(MemberShu(s.member.id, s.jasa_anggota, s.jasa_modal) for s in result.members if s.total),
-        remainder=result.remainder, to_sukarela=to_sukarela,
-    )), user, author_name=author_name)
-    audit.record("shu.distributed", actor=user, actor_name=author_name, target_type="year", target_id=year,
-                 after={"entry": entry.number, "surplus": result.surplus, "to_sukarela": to_sukarela,
-                        "remainder": result.remainder})
+    entry = journal.post(
+        shu_distribution_entry(
+            ShuDistribution(
+                year=year,
+                date=date,
+                surplus=result.surplus,
+                cadangan=result.pools["cadangan"],
+                funds={fund: result.pools[fund] for fund in SHU_FUNDS},
+                members=tuple(MemberShu(s.member.id, s.jasa_anggota, s.jasa_modal) for s in result.members if s.total),
+                remainder=result.remainder,
+                to_sukarela=to_sukarela,
+            )
+        ),
+        user,
+        author_name=author_name,
+    )
+    audit.record(
+        "shu.distributed",
+        actor=user,
+        actor_name=author_name,
+        target_type="year",
+        target_id=year,
+        after={
+            "entry": entry.number,
+            "surplus": result.surplus,
+            "to_sukarela": to_sukarela,
+            "remainder": result.remainder,
+        },
+    )
     return entry

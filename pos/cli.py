@@ -151,5 +151,8 @@ def load():
 
 
 def register_cli(app: Flask) -> None:
+    from ledger.cli import ledger_cli
+
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(ledger_cli)

@@ -36,7 +36,7 @@ class BusinessUnit(Base):
     name: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
 
-    outlets: Mapped[list["Outlet"]] = relationship(back_populates="unit", order_by="Outlet.code")
+    outlets: Mapped[list[Outlet]] = relationship(back_populates="unit", order_by="Outlet.code")
 
 
 class Outlet(Base):
@@ -51,7 +51,7 @@ class Outlet(Base):
     timezone: Mapped[str | None] = mapped_column(sa.String(40))
 
     unit: Mapped[BusinessUnit] = relationship(back_populates="outlets")
-    tills: Mapped[list["Till"]] = relationship(back_populates="outlet", order_by="Till.code")
+    tills: Mapped[list[Till]] = relationship(back_populates="outlet", order_by="Till.code")
 
 
 class Till(Base):

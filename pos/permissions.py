@@ -14,11 +14,12 @@ SIGNED_IN = "signed_in"
 
 # Permission names are "<area>.<verb>"; *.view never changes anything, which is what pengawas gets.
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.KASIR: frozenset({"dashboard.view", "till.operate"}),
-    Role.APOTEKER: frozenset({"dashboard.view", "till.operate"}),
+    Role.KASIR: frozenset({"dashboard.view", "till.operate", "members.view", "savings.transact"}),
+    Role.APOTEKER: frozenset({"dashboard.view", "till.operate", "members.view"}),
     Role.GUDANG: frozenset({"dashboard.view", "outlets.view"}),
     Role.MANAJER: frozenset(
-        {"dashboard.view", "till.operate", "outlets.view", "audit.view", "settings.view", "approvals.grant"}
+        {"dashboard.view", "till.operate", "outlets.view", "audit.view", "settings.view", "approvals.grant",
+         "ledger.view", "members.view", "members.manage", "savings.transact"}
     ),
     Role.PENGURUS: frozenset(
         {
@@ -29,9 +30,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "users.view",
             "users.manage",
             "approvals.grant",
+            "ledger.view",
+            "ledger.manage",
+            "members.view",
+            "members.manage",
+            "members.nik",
+            "savings.transact",
         }
     ),
-    Role.PENGAWAS: frozenset({"dashboard.view", "outlets.view", "audit.view", "settings.view", "users.view"}),
+    Role.PENGAWAS: frozenset(
+        {"dashboard.view", "outlets.view", "audit.view", "settings.view", "users.view", "ledger.view", "members.view"}
+    ),
 }
 
 # A cashier switched in by PIN on a till is limited to the till and to signing out.

@@ -1,0 +1,316 @@
+"""Posting rules as worksheets: a summary in, the expected postings out (docs/ledger.md has the same table)."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.entries import EntryDraft, Line, UnbalancedEntry, credit, debit
+from ledger.posting_rules import (
+    GoodsReceiptSummary,
+    MemberShu,
+    Payments,
+    SaleSummary,
+    SavingsSummary,
+    ShiftCashSummary,
+    ShuDistribution,
+    StockAdjustmentSummary,
+    SupplierPaymentSummary,
+    WriteOffSummary,
+    goods_receipt_entry,
+    kasbon_repayment_entry,
+    return_entry,
+    reversal_entry,
+    sale_entry,
+    savings_deposit_entry,
+    savings_withdrawal_entry,
+    shift_cash_entry,
+    shu_distribution_entry,
+    stock_adjustment_entry,
+    supplier_payment_entry,
+    write_off_entry,
+    year_closing_entry,
+)
+from pos.errors import InvalidInput
+
+DAY = dt.date(2026, 11, 28)
+
+
+def worksheet(draft: EntryDraft) -> list[tuple[str, int, int, int | None]]:
+    return sorted((line.account, line.debit, line.credit, line.member_id) for line in draft.lines)
+
+
+def rows(*lines):
+    return sorted(lines)
+
+
+def test_cash_sale_to_a_non_member_without_ppn():
+    draft = sale_entry(
+        SaleSummary(
+            sale_id="s1",
+            number="TK01-000001",
+            date=DAY,
+            unit="TOKO",
+            cash_account="kas:TK01",
+            revenue=62_500,
+            ppn=0,
+            cost=51_000,
+            payments=Payments(cash=62_500),
+        )
+    )
+    assert worksheet(draft) == rows(
+        ("kas:TK01", 62_500, 0, None),
+        ("revenue:TOKO:non_anggota", 0, 62_500, None),
+        ("hpp:TOKO", 51_000, 0, None),
+        ("persediaan:TOKO", 0, 51_000, None),
+    )
+    assert (draft.source_type, draft.source_id, draft.unit) == ("sale", "s1", "TOKO")
+
+
+def test_mixed_payment_sale_to_a_member_with_ppn_and_rounding():
+    # Rp 111.000 incl. PPN 11% on a standard good (DPP 100.000), rounded up Rp 50 in cash.
+    draft = sale_entry(
+        SaleSummary(
+            sale_id="s2",
+            number="TK01-000002",
+            date=DAY,
+            unit="TOKO",
+            cash_account="kas:TK01",
+            member_id=7,
+            revenue=100_000,
+            ppn=11_000,
+            cost=80_000,
+            rounding=50,
+            payments=Payments(cash=31_050, qris=50_000, transfer=10_000, kasbon=20_000),
+        )
+    )
+    assert worksheet(draft) == rows(
+        ("kas:TK01", 31_050, 0, None),
+        ("qris", 50_000, 0, None),
+        ("transfer", 10_000, 0, None),
+        ("piutang_anggota", 20_000, 0, 7),
+        ("revenue:TOKO:anggota", 0, 100_000, 7),
+        ("ppn_keluaran", 0, 11_000, None),
+        ("pembulatan", 0, 50, None),
+        ("hpp:TOKO", 80_000, 0, None),
+        ("persediaan:TOKO", 0, 80_000, None),
+    )
+
+
+def test_rounding_down_is_a_debit_to_rounding():
+    draft = sale_entry(
+        SaleSummary(
+            sale_id="s3",
+            number="n",
+            date=DAY,
+            unit="APOTEK",
+            cash_account="kas:AP",
+            revenue=12_530,
+            ppn=0,
+            cost=0,
+            rounding=-30,
+            payments=Payments(cash=12_500),
+        )
+    )
+    assert ("pembulatan", 30, 0, None) in worksheet(draft)
+
+
+def test_a_return_mirrors_the_sale():
+    sale = SaleSummary(
+        sale_id="r1",
+        number="RT-1",
+        date=DAY,
+        unit="TOKO",
+        cash_account="kas:TK",
+        member_id=3,
+        revenue=20_000,
+        ppn=0,
+        cost=15_000,
+        payments=Payments(cash=5_000, kasbon=15_000),
+    )
+    draft = return_entry(sale, "TK01-000009")
+    assert worksheet(draft) == rows(
+        ("kas:TK", 0, 5_000, None),
+        ("piutang_anggota", 0, 15_000, 3),
+        ("revenue:TOKO:anggota", 20_000, 0, 3),
+        ("hpp:TOKO", 0, 15_000, None),
+        ("persediaan:TOKO", 15_000, 0, None),
+    )
+    assert draft.source_type == "sale_return"
+
+
+def test_sales_refuse_kasbon_for_non_members_and_payments_that_do_not_add_up():
+    with pytest.raises(InvalidInput):
+        SaleSummary(
+            sale_id="x",
+            number="x",
+            date=DAY,
+            unit="TOKO",
+            cash_account="kas:TK",
+            revenue=10_000,
+            ppn=0,
+            cost=0,
+            payments=Payments(kasbon=10_000),
+        )
+    with pytest.raises(InvalidInput):
+        SaleSummary(
+            sale_id="x",
+            number="x",
+            date=DAY,
+            unit="TOKO",
+            cash_account="kas:TK",
+            revenue=10_000,
+            ppn=0,
+            cost=0,
+            payments=Payments(cash=9_000),
+        )
+    with pytest.raises(InvalidInput):
+        Payments(cash=-1)
+    with pytest.raises(InvalidInput):
+        Payments(cash=1.5)
+
+
+def test_goods_receipt_partly_cash_partly_on_credit():
+    draft = goods_receipt_entry(
+        GoodsReceiptSummary(
+            receipt_id="g1",
+            number="PB-01",
+            date=DAY,
+            unit="GUDANG",
+            supplier="CV Sumber Pangan",
+            inventory_cost=5_000_000,
+            ppn_masukan=550_000,
+            paid_cash=1_550_000,
+            cash_account="kas:GD",
+            on_credit=4_000_000,
+        )
+    )
+    assert worksheet(draft) == rows(
+        ("persediaan:GUDANG", 5_000_000, 0, None),
+        ("ppn_masukan", 550_000, 0, None),
+        ("kas:GD", 0, 1_550_000, None),
+        ("utang_usaha", 0, 4_000_000, None),
+    )
+    with pytest.raises(InvalidInput):
+        GoodsReceiptSummary(
+            receipt_id="g", number="g", date=DAY, unit="GUDANG", supplier="x", inventory_cost=100, on_credit=90
+        )
+
+
+def test_supplier_payment():
+    draft = supplier_payment_entry(SupplierPaymentSummary("p1", DAY, "GUDANG", "CV Sumber Pangan", 4_000_000, "bank"))
+    assert worksheet(draft) == rows(("utang_usaha", 4_000_000, 0, None), ("bank", 0, 4_000_000, None))
+
+
+def test_stock_adjustments_both_ways_and_write_off():
+    gain = stock_adjustment_entry(StockAdjustmentSummary("a1", DAY, "TOKO", 12_000, "opname"))
+    loss = stock_adjustment_entry(StockAdjustmentSummary("a2", DAY, "TOKO", -8_000, "opname"))
+    gone = write_off_entry(WriteOffSummary("w1", DAY, "APOTEK", 45_000, "kedaluwarsa"))
+    assert worksheet(gain) == rows(
+        ("persediaan:TOKO", 12_000, 0, None), ("pendapatan_selisih_persediaan", 0, 12_000, None)
+    )
+    assert worksheet(loss) == rows(("selisih_persediaan", 8_000, 0, None), ("persediaan:TOKO", 0, 8_000, None))
+    assert worksheet(gone) == rows(("persediaan_rusak", 45_000, 0, None), ("persediaan:APOTEK", 0, 45_000, None))
+    with pytest.raises(InvalidInput):
+        StockAdjustmentSummary("a3", DAY, "TOKO", 0)
+
+
+def test_shift_cash_over_and_short():
+    over = shift_cash_entry(ShiftCashSummary("sh1", DAY, "TOKO", "kas:TK01", 2_000))
+    short = shift_cash_entry(ShiftCashSummary("sh2", DAY, "TOKO", "kas:TK01", -5_500))
+    assert worksheet(over) == rows(("kas:TK01", 2_000, 0, None), ("selisih_kas", 0, 2_000, None))
+    assert worksheet(short) == rows(("selisih_kas", 5_500, 0, None), ("kas:TK01", 0, 5_500, None))
+
+
+def test_savings_deposit_withdrawal_and_kasbon_repayment():
+    slip = SavingsSummary(
+        "sl1", "SLP/2026/000001", DAY, member_id=9, kind="wajib", amount=20_000, cash_account="kas:SP"
+    )
+    assert worksheet(savings_deposit_entry(slip)) == rows(("kas:SP", 20_000, 0, None), ("simpanan:wajib", 0, 20_000, 9))
+    take = SavingsSummary("sl2", "n", DAY, member_id=9, kind="sukarela", amount=50_000, cash_account="kas:SP")
+    assert worksheet(savings_withdrawal_entry(take)) == rows(
+        ("simpanan:sukarela", 50_000, 0, 9), ("kas:SP", 0, 50_000, None)
+    )
+    with pytest.raises(InvalidInput):
+        savings_withdrawal_entry(slip)  # wajib is equity: never withdrawn at the desk
+    pay = SavingsSummary("sl3", "n", DAY, member_id=9, kind="sukarela", amount=75_000, cash_account="kas:SP")
+    assert worksheet(kasbon_repayment_entry(pay)) == rows(
+        ("kas:SP", 75_000, 0, None), ("piutang_anggota", 0, 75_000, 9)
+    )
+
+
+def test_shu_distribution_to_dana_shu_and_to_sukarela():
+    d = ShuDistribution(
+        year=2025,
+        date=dt.date(2026, 3, 15),
+        surplus=1_000_003,
+        cadangan=300_000,
+        funds={"pengurus": 50_000, "karyawan": 50_000, "pendidikan": 50_000, "sosial": 50_000, "pembangunan": 50_000},
+        members=(MemberShu(1, 150_000, 100_000), MemberShu(2, 100_000, 100_000)),
+        remainder=3,
+    )
+    assert worksheet(shu_distribution_entry(d)) == rows(
+        ("shu_tahun_berjalan", 1_000_003, 0, None),
+        ("cadangan", 0, 300_003, None),
+        ("dana_shu:pengurus", 0, 50_000, None),
+        ("dana_shu:karyawan", 0, 50_000, None),
+        ("dana_shu:pendidikan", 0, 50_000, None),
+        ("dana_shu:sosial", 0, 50_000, None),
+        ("dana_shu:pembangunan", 0, 50_000, None),
+        ("dana_shu_anggota", 0, 250_000, 1),
+        ("dana_shu_anggota", 0, 200_000, 2),
+    )
+    to_savings = ShuDistribution(**{**d.__dict__, "to_sukarela": True})
+    assert ("simpanan:sukarela", 0, 250_000, 1) in worksheet(shu_distribution_entry(to_savings))
+    with pytest.raises(InvalidInput):
+        ShuDistribution(**{**d.__dict__, "remainder": 0})
+
+
+def test_year_closing_moves_each_units_result_into_shu_tahun_berjalan():
+    draft = year_closing_entry(
+        2025, {("4-1101", "TOKO"): -500_000, ("5-1100", "TOKO"): 390_000, ("6-1100", "SP"): 30_000}
+    )
+    assert sorted((ln.account, ln.debit, ln.credit, ln.unit) for ln in draft.lines) == sorted(
+        [
+            ("4-1101", 500_000, 0, "TOKO"),
+            ("5-1100", 0, 390_000, "TOKO"),
+            ("6-1100", 0, 30_000, "SP"),
+            ("shu_tahun_berjalan", 0, 110_000, "TOKO"),
+            ("shu_tahun_berjalan", 30_000, 0, "SP"),
+        ]
+    )
+
+
+def test_reversal_turns_every_line_round():
+    lines = (debit("kas:TK", 10_000), credit("revenue:TOKO:non_anggota", 10_000))
+    draft = reversal_entry(41, DAY, "Pembalikan", lines)
+    assert [(ln.account, ln.debit, ln.credit) for ln in draft.lines] == [
+        ("kas:TK", 0, 10_000),
+        ("revenue:TOKO:non_anggota", 10_000, 0),
+    ]
+    assert draft.reverses_id == 41 and draft.source_id == "41"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [(), (debit("a", 100),), (debit("a", 100), credit("b", 99)), (debit("a", 100), credit("b", 100), debit("c", 1))],
+)
+def test_drafts_refuse_to_be_built_unbalanced(lines):
+    with pytest.raises(UnbalancedEntry):
+        EntryDraft(DAY, "x", "t", "1", tuple(lines))
+
+
+@pytest.mark.parametrize(
+    "kw", [{"debit": 0}, {"debit": -5}, {"debit": 5, "credit": 5}, {"debit": 1.0}, {"credit": True}]
+)
+def test_lines_refuse_zero_negative_both_sided_and_non_integer_amounts(kw):
+    with pytest.raises(UnbalancedEntry):
+        Line("kas:TK", **kw)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**12), min_size=1, max_size=8))
+def test_any_split_of_a_debit_into_credits_balances(amounts):
+    lines = (debit("kas:TK", sum(amounts)), *(credit(f"acct{i}", a) for i, a in enumerate(amounts)))
+    draft = EntryDraft(DAY, "x", "t", "1", lines)
+    assert draft.total == sum(amounts)
