@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from pos.web import account, admin, api, auth, errors, main, security, templating, till
+    from pos.web import account, admin, api, auth, errors, ledger, main, members, security, templating, till
 
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    for module in (auth, main, account, admin, till, api):
+    for module in (auth, main, account, admin, till, api, ledger, members):
         app.register_blueprint(module.bp)

@@ -29,6 +29,18 @@ UNIT_LABELS = {
 }
 
 
+SHU_LABELS = {
+    "cadangan": _l("Reserve (cadangan)"),
+    "jasa_anggota": _l("Members, by purchases (jasa anggota)"),
+    "jasa_modal": _l("Members, by savings (jasa modal)"),
+    "pengurus": _l("Board fund"),
+    "karyawan": _l("Staff fund"),
+    "pendidikan": _l("Education fund"),
+    "sosial": _l("Social fund"),
+    "pembangunan": _l("Local development fund"),
+}
+
+
 @dataclass(frozen=True)
 class MenuItem:
     endpoint: str
@@ -39,6 +51,7 @@ class MenuItem:
 MENU = (
     MenuItem("main.dashboard", _l("Dashboard"), "dashboard.view"),
     MenuItem("till.index", _l("Till"), "till.operate"),
+    MenuItem("ledger.index", _l("Books"), "ledger.view"),
     MenuItem("main.outlets", _l("Outlets and tills"), "outlets.view"),
     MenuItem("admin.users", _l("Users"), "users.view"),
     MenuItem("admin.audit", _l("Audit log"), "audit.view"),
@@ -95,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(getattr(role, "value", role), role)
     app.jinja_env.filters["unit_label"] = lambda kind: UNIT_LABELS.get(getattr(kind, "value", kind), kind)
     app.jinja_env.filters["zone"] = zone_abbreviation
+    app.jinja_env.filters["shu_label"] = lambda key: SHU_LABELS.get(key, key)
 
     @app.context_processor
     def inject():

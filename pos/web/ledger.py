@@ -1,0 +1,449 @@
+"""The books on screen: chart of accounts, journal, buku besar, neraca saldo, laporan hasil usaha,
+laporan posisi keuangan, periods, SHU; every report also as CSV and XLSX."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from ledger import accounts as chart
+from ledger import journal, reports, shu
+from ledger.entries import EntryDraft, Line
+from ledger.export import Table, to_csv, to_xlsx
+from ledger.models import Account, ClosedPeriod, JournalEntry
+from pos.db import db, write_transaction
+from pos.errors import InvalidInput, N_, PosError
+from pos.models import BusinessUnit
+from pos.money import parse_rupiah
+from pos.permissions import require
+
+bp = Blueprint("ledger", __name__, url_prefix="/buku")
+PAGE_SIZE = 100
+MAX_MANUAL_LINES = 8
+
+
+def _today() -> dt.date:
+    from pos.formats import to_local
+    from pos.web.templating import display_timezone
+
+    return to_local(dt.datetime.now(dt.timezone.utc), display_timezone()).date()
+
+
+def _date_arg(name: str, default: dt.date) -> dt.date:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw[:10])
+    except ValueError:
+        raise InvalidInput(N_("'%(text)s' is not a date; use the date picker (YYYY-MM-DD)."), text=raw[:20]) from None
+
+
+def _unit_arg() -> BusinessUnit | None:
+    code = request.args.get("unit", "").strip()
+    if not code:
+        return None
+    unit = db.session.scalar(sa.select(BusinessUnit).where(BusinessUnit.code == code[:20]))
+    if unit is None:
+        raise InvalidInput(N_("No business unit '%(unit)s'."), unit=code[:20])
+    return unit
+
+
+def scope_from_request() -> reports.Scope:
+    today = _today()
+    return reports.Scope(_date_arg("dari", dt.date(today.year, 1, 1)), _date_arg("sampai", today), _unit_arg())
+
+
+def _units() -> list[BusinessUnit]:
+    return list(db.session.scalars(sa.select(BusinessUnit).order_by(BusinessUnit.code)))
+
+
+def download_or_page(table: Table, filename: str, template: str, **context):
+    """The same report as a page, or as ?format=csv / ?format=xlsx."""
+    kind = request.args.get("format", "")
+    if kind == "csv":
+        return Response(to_csv(table), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    if kind == "xlsx":
+        return Response(to_xlsx(table),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    return render_template(template, units=_units(), **context)
+
+
+def _suffix(scope: reports.Scope) -> str:
+    return f"{scope.start.isoformat()}_{scope.end.isoformat()}" + (f"_{scope.unit.code}" if scope.unit else "")
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@require("ledger.view")
+def index():
+    today = _today()
+    position = reports.financial_position(today)
+    statement = reports.income_statement(reports.Scope(dt.date(today.year, 1, 1), today))
+    last_year = today.year - 1
+    return render_template("ledger/index.html", position=position, statement=statement, today=today,
+                           last_year=last_year, last_year_closed=journal.year_is_closed(last_year), units=_units())
+
+
+# --- chart of accounts --------------------------------------------------------------------------
+
+
+@bp.get("/akun")
+@require("ledger.view")
+def accounts():
+    rows = reports.accounts()
+    balances = {row.account.id: row.closing for row in reports.trial_balance(
+        reports.Scope(dt.date(1900, 1, 1), _today())).rows}
+    return render_template("ledger/accounts.html", accounts=rows, balances=balances, units=_units())
+
+
+def _account(code: str) -> Account:
+    account = db.session.scalar(sa.select(Account).where(Account.code == code[:20]))
+    if account is None:
+        abort(404)
+    return account
+
+
+def _back_to_accounts(exc: PosError | None = None):
+    if exc is not None:
+        flash(gettext(exc.message, **exc.params), "error")
+    return redirect(url_for("ledger.accounts"))
+
+
+@bp.post("/akun")
+@require("ledger.manage")
+def add_account():
+    try:
+        with write_transaction():
+            account = chart.add_account(request.form.get("code", ""), request.form.get("name", ""),
+                                        request.form.get("unit") or None, g.user)
+    except PosError as exc:
+        return _back_to_accounts(exc)
+    flash(gettext("Account %(code)s was added.", code=account.code), "success")
+    return redirect(url_for("ledger.accounts"))
+
+
+@bp.post("/akun/<code>/nama")
+@require("ledger.manage")
+def rename_account(code: str):
+    try:
+        with write_transaction():
+            chart.rename_account(_account(code), request.form.get("name", ""), g.user)
+    except PosError as exc:
+        return _back_to_accounts(exc)
+    flash(gettext("Account %(code)s was renamed.", code=code), "success")
+    return redirect(url_for("ledger.accounts"))
+
+
+@bp.post("/akun/<code>/status")
+@require("ledger.manage")
+def account_status(code: str):
+    active = request.form.get("active") == "1"
+    try:
+        with write_transaction():
+            chart.set_account_active(_account(code), active, g.user)
+    except PosError as exc:
+        return _back_to_accounts(exc)
+    return redirect(url_for("ledger.accounts"))
+
+
+@bp.post("/akun/<code>/hapus")
+@require("ledger.manage")
+def delete_account(code: str):
+    try:
+        with write_transaction():
+            chart.delete_account(_account(code), g.user)
+    except PosError as exc:
+        return _back_to_accounts(exc)
+    flash(gettext("Account %(code)s was deleted.", code=code), "success")
+    return redirect(url_for("ledger.accounts"))
+
+
+# --- journal ------------------------------------------------------------------------------------
+
+
+@bp.get("/jurnal")
+@require("ledger.view")
+def journal_list():
+    scope = scope_from_request()
+    page = max(1, request.args.get("halaman", 1, type=int) or 1)
+    if request.args.get("format") in ("csv", "xlsx"):
+        entries = reports.journal(scope)
+    else:
+        entries = reports.journal(scope, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    table = Table("Jurnal", ["Nomor", "Tanggal", "Keterangan", "Akun", "Debit", "Kredit", "Anggota", "Unit"], [
+        [e.number, e.date.isoformat(), e.description, f"{p.account.code} {p.account.name}", p.debit, p.credit,
+         p.member.number if p.member_id else "", p.unit.code if p.unit_id else ""]
+        for e in entries for p in e.postings
+    ])
+    return download_or_page(table, f"jurnal_{_suffix(scope)}", "ledger/journal.html", scope=scope,
+                            entries=entries[:PAGE_SIZE], page=page, has_next=len(entries) > PAGE_SIZE)
+
+
+@bp.get("/jurnal/<int:entry_id>")
+@require("ledger.view")
+def entry(entry_id: int):
+    found = db.session.get(JournalEntry, entry_id)
+    if found is None or not found.posted:
+        abort(404)
+    reversal = db.session.scalar(sa.select(JournalEntry).where(JournalEntry.reverses_id == entry_id))
+    return render_template("ledger/entry.html", entry=found, reversal=reversal, today=_today())
+
+
+@bp.post("/jurnal/<int:entry_id>/balik")
+@require("ledger.manage")
+def reverse(entry_id: int):
+    try:
+        date = dt.date.fromisoformat(request.form.get("date", "")[:10])
+    except ValueError:
+        date = _today()
+    try:
+        with write_transaction():
+            reversal = journal.reverse(entry_id, date, request.form.get("reason", "")[:200], g.user)
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("ledger.entry", entry_id=entry_id))
+    flash(gettext("Reversed by %(number)s.", number=reversal.number), "success")
+    return redirect(url_for("ledger.entry", entry_id=reversal.id))
+
+
+def _manual_draft(form) -> EntryDraft:
+    try:
+        date = dt.date.fromisoformat(form.get("date", "")[:10])
+    except ValueError:
+        raise InvalidInput(N_("'%(text)s' is not a date; use the date picker (YYYY-MM-DD)."),
+                           text=form.get("date", "")[:20]) from None
+    description = form.get("description", "").strip()
+    if not description or len(description) > 250:
+        raise InvalidInput(N_("Describe the entry (up to 250 characters)."))
+    unit = form.get("unit", "").strip() or None
+    lines = []
+    for n in range(MAX_MANUAL_LINES):
+        code = form.get(f"account_{n}", "").strip()
+        debit_text, credit_text = form.get(f"debit_{n}", "").strip(), form.get(f"credit_{n}", "").strip()
+        if not code and not debit_text and not credit_text:
+            continue
+        if not code:
+            raise InvalidInput(N_("Line %(n)d has an amount but no account."), n=n + 1)
+        amount_debit = parse_rupiah(debit_text) if debit_text else 0
+        amount_credit = parse_rupiah(credit_text) if credit_text else 0
+        lines.append(Line(code, debit=amount_debit, credit=amount_credit, memo=form.get(f"memo_{n}", "")[:120]))
+    key = form.get("request_id", "").strip()[:60]
+    if not key:
+        raise InvalidInput(N_("The form has expired or is missing its security token. Reload the page and try again."))
+    return EntryDraft(date, description, "manual", key, tuple(lines), unit=unit)
+
+
+@bp.route("/jurnal/baru", methods=["GET", "POST"])
+@require("ledger.manage")
+def manual_entry():
+    """A journal entry typed by the board (expenses paid, corrections); the form's id makes a resubmit harmless."""
+    import uuid
+
+    active = [a for a in reports.accounts() if a.active]
+    if request.method == "GET":
+        return render_template("ledger/manual.html", accounts=active, units=_units(), form={},
+                               request_id=uuid.uuid4().hex, today=_today(), rows=range(MAX_MANUAL_LINES))
+    try:
+        with write_transaction():
+            posted = journal.post(_manual_draft(request.form), g.user)
+    except journal.DuplicatePosting as exc:
+        return redirect(url_for("ledger.entry", entry_id=exc.entry.id))
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return render_template("ledger/manual.html", accounts=active, units=_units(), form=request.form,
+                               request_id=request.form.get("request_id", ""), today=_today(),
+                               rows=range(MAX_MANUAL_LINES)), exc.status
+    flash(gettext("Posted as %(number)s.", number=posted.number), "success")
+    return redirect(url_for("ledger.entry", entry_id=posted.id))
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+@bp.get("/buku-besar")
+@require("ledger.view")
+def general_ledger():
+    scope = scope_from_request()
+    code = request.args.get("akun", "").strip()
+    all_accounts = reports.accounts()
+    account = next((a for a in all_accounts if a.code == code), None)
+    if code and account is None:
+        raise InvalidInput(N_("No account '%(ref)s' in the chart of accounts."), ref=code[:20])
+    result = reports.general_ledger(scope, account) if account else None
+    rows = [] if result is None else [
+        [line.entry.date.isoformat(), line.entry.number, line.entry.description, line.posting.debit,
+         line.posting.credit, line.balance] for line in result.lines]
+    table = Table("Buku besar", ["Tanggal", "Nomor", "Keterangan", "Debit", "Kredit", "Saldo"], rows)
+    return download_or_page(table, f"buku-besar_{code}_{_suffix(scope)}", "ledger/general_ledger.html",
+                            scope=scope, accounts=all_accounts, account=account, result=result)
+
+
+@bp.get("/neraca-saldo")
+@require("ledger.view")
+def trial_balance():
+    scope = scope_from_request()
+    result = reports.trial_balance(scope)
+    table = Table("Neraca saldo", ["Kode", "Akun", "Saldo awal", "Debit", "Kredit", "Saldo debit", "Saldo kredit"], [
+        [r.account.code, r.account.name, r.opening, r.debit, r.credit, r.closing_debit, r.closing_credit]
+        for r in result.rows] + [["", "Jumlah", "", result.total_debit, result.total_credit, result.closing_debit,
+                                  result.closing_credit]])
+    return download_or_page(table, f"neraca-saldo_{_suffix(scope)}", "ledger/trial_balance.html", scope=scope,
+                            result=result)
+
+
+@bp.get("/hasil-usaha")
+@require("ledger.view")
+def income_statement():
+    scope = scope_from_request()
+    result = reports.income_statement(scope)
+    rows = []
+    for title, lines, total in (
+        ("Pendapatan dari anggota", result.member_revenue, result.total_member_revenue),
+        ("Pendapatan dari non-anggota", result.non_member_revenue, result.total_non_member_revenue),
+        ("Harga pokok penjualan", result.cost_of_sales, result.total_cost_of_sales),
+        ("Beban usaha", result.expenses, result.total_expenses),
+        ("Pendapatan lain-lain", result.other_income, result.total_other_income),
+    ):
+        rows += [[title, line.label, line.amount] for line in lines] + [[title, "Jumlah", total]]
+    rows += [["Hasil usaha kotor", "", result.gross_result], ["Sisa hasil usaha", "", result.surplus]]
+    table = Table("Laporan hasil usaha", ["Kelompok", "Akun", "Jumlah"], rows)
+    return download_or_page(table, f"hasil-usaha_{_suffix(scope)}", "ledger/income_statement.html", scope=scope,
+                            result=result)
+
+
+@bp.get("/posisi-keuangan")
+@require("ledger.view")
+def financial_position():
+    as_of = _date_arg("per", _today())
+    unit = _unit_arg()
+    result = reports.financial_position(as_of, unit)
+    rows = ([["Aset", line.label, line.amount] for line in result.assets]
+            + [["Aset", "Jumlah aset", result.total_assets]]
+            + [["Kewajiban", line.label, line.amount] for line in result.liabilities]
+            + [["Ekuitas", line.label, line.amount] for line in result.equity]
+            + [["Ekuitas", "SHU periode berjalan", result.current_surplus]]
+            + ([["Ekuitas", "Rekening antar unit", result.inter_unit]] if unit else [])
+            + [["", "Jumlah kewajiban dan ekuitas", result.total_liabilities + result.total_equity]])
+    table = Table("Posisi keuangan", ["Kelompok", "Akun", "Jumlah"], rows)
+    suffix = as_of.isoformat() + (f"_{unit.code}" if unit else "")
+    return download_or_page(table, f"posisi-keuangan_{suffix}", "ledger/financial_position.html", result=result,
+                            as_of=as_of, unit=unit)
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+@bp.get("/periode")
+@require("ledger.view")
+def periods():
+    closed = db.session.scalars(sa.select(ClosedPeriod).order_by(ClosedPeriod.start_date.desc())).all()
+    return render_template("ledger/periods.html", closed=closed, today=_today())
+
+
+@bp.post("/periode/tutup-bulan")
+@require("ledger.manage")
+def close_month():
+    from ledger.members import parse_period
+
+    try:
+        year, month = parse_period(request.form.get("month", ""))
+        if (year, month) >= (_today().year, _today().month):
+            raise InvalidInput(N_("Only months that have ended can be closed."))
+        with write_transaction():
+            journal.close_month(year, month, g.user.username)
+            from pos import audit
+
+            audit.record("ledger.month_closed", actor=g.user, target_type="period", target_id=f"{year}-{month:02d}")
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("ledger.periods"))
+    flash(gettext("%(month)s is closed.", month=f"{year}-{month:02d}"), "success")
+    return redirect(url_for("ledger.periods"))
+
+
+@bp.post("/periode/tutup-tahun")
+@require("ledger.manage")
+def close_year():
+    year = request.form.get("year", type=int)
+    try:
+        if year is None or not 2000 <= year < _today().year:
+            raise InvalidInput(N_("Only years that have ended can be closed."))
+        with write_transaction():
+            entry = journal.close_year(year, g.user)
+            from pos import audit
+
+            audit.record("ledger.year_closed", actor=g.user, target_type="year", target_id=year,
+                         after={"closing_entry": entry.number if entry else None})
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("ledger.periods"))
+    flash(gettext("The year %(year)s is closed.", year=year), "success")
+    return redirect(url_for("ledger.periods"))
+
+
+# --- SHU ----------------------------------------------------------------------------------------
+
+
+@bp.get("/shu")
+@require("ledger.view")
+def shu_page():
+    year = request.args.get("tahun", type=int) or _today().year - 1
+    allocation = shu.allocation()
+    result, problem = None, None
+    try:
+        result = shu.compute(year)
+    except PosError as exc:
+        problem = gettext(exc.message, **exc.params)
+    table = Table(f"SHU {year}", ["Nomor", "Nama", "Belanja", "Simpanan", "Jasa anggota", "Jasa modal", "Jumlah"], [
+        [m.member.number, m.member.name, m.purchases, m.savings, m.jasa_anggota, m.jasa_modal, m.total]
+        for m in (result.members if result else ())])
+    return download_or_page(table, f"shu_{year}", "ledger/shu.html", year=year, result=result, problem=problem,
+                            allocation=allocation, keys=shu.ALLOCATION_KEYS, today=_today())
+
+
+@bp.post("/shu/alokasi")
+@require("ledger.manage")
+def shu_allocation():
+    from pos.money import parse_decimal
+
+    try:
+        values = {}
+        for key in shu.ALLOCATION_KEYS:
+            percent = parse_decimal(request.form.get(key, "0") or "0")
+            if percent != percent.quantize(type(percent)("0.01")):
+                raise InvalidInput(N_("Percentages have at most two decimals."))
+            values[key] = int(percent * 100)
+        with write_transaction():
+            shu.set_allocation(values, g.user)
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("ledger.shu_page", tahun=request.form.get("year", type=int)))
+    flash(gettext("The SHU percentages were saved."), "success")
+    return redirect(url_for("ledger.shu_page", tahun=request.form.get("year", type=int)))
+
+
+@bp.post("/shu/bagikan")
+@require("ledger.manage")
+def shu_distribute():
+    year = request.form.get("year", type=int) or 0
+    try:
+        date = dt.date.fromisoformat(request.form.get("date", "")[:10])
+    except ValueError:
+        date = _today()
+    try:
+        with write_transaction():
+            entry = shu.distribute(year, date, request.form.get("to") == "sukarela", g.user)
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("ledger.shu_page", tahun=year))
+    flash(gettext("The SHU of %(year)s was posted as %(number)s.", year=year, number=entry.number), "success")
+    return redirect(url_for("ledger.shu_page", tahun=year))
+

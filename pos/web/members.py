@@ -1,0 +1,449 @@
+"""Members at the savings desk: register, find, deposit, withdraw, repay kasbon; slips, cards, statements, arrears."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from ledger import members as service
+from ledger.export import Table, to_csv, to_xlsx
+from ledger.models import Account, JournalEntry, Member, MemberStatus, Posting, SavingsKind, Slip, SlipKind
+from ledger.posting_rules import PIUTANG_ANGGOTA, simpanan
+from ledger.reports import MemberAccountStatement, Scope, member_statement
+from pos.db import db, write_transaction
+from pos.errors import N_, InvalidInput, PosError
+from pos.models import User
+from pos.money import parse_rupiah
+from pos.permissions import has_permission, require
+from pos.web.templating import display_timezone
+from receipts.barcodes import code128_png
+
+bp = Blueprint("members", __name__, url_prefix="/anggota")
+
+PAGE_SIZE = 50
+RECENT_SLIPS = 20
+MAX_QUERY = 60
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+SAVINGS_LABELS = {
+    SavingsKind.POKOK: _l("Simpanan pokok"),
+    SavingsKind.WAJIB: _l("Simpanan wajib"),
+    SavingsKind.SUKARELA: _l("Simpanan sukarela"),
+}
+SLIP_LABELS = {
+    SlipKind.DEPOSIT: _l("Deposit"),
+    SlipKind.WITHDRAWAL: _l("Withdrawal"),
+    SlipKind.KASBON_REPAYMENT: _l("Kasbon repayment"),
+}
+STATUS_LABELS = {MemberStatus.ACTIVE: _l("Active"), MemberStatus.LEFT: _l("Left")}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    """Today where the desk is (a server on UTC would otherwise date early-morning slips yesterday)."""
+    return dt.datetime.now(ZoneInfo(display_timezone())).date()
+
+
+def _parse_date(text: str | None, default: dt.date, *, allow_future: bool = False) -> dt.date:
+    text = (text or "").strip()
+    if not text:
+        return default
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError(text)
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(N_("'%(text)s' is not a date; write it as YYYY-MM-DD."), text=text[:20]) from None
+    if not allow_future and value > _today():
+        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.isoformat())
+    return value
+
+
+def _can_see_nik() -> bool:
+    return has_permission(g.user.role, "members.nik")
+
+
+def _shown_nik(member: Member) -> str:
+    return member.nik if _can_see_nik() else service.mask_nik(member.nik)
+
+
+def _flash_error(exc: PosError) -> None:
+    flash(gettext(exc.message, **exc.params), "error")
+
+
+def _labels() -> dict:
+    return {
+        "savings_labels": SAVINGS_LABELS,
+        "slip_labels": SLIP_LABELS,
+        "status_labels": STATUS_LABELS,
+        "shown_nik": _shown_nik,
+        "savings_kinds": list(SavingsKind),
+    }
+
+
+def _download(table: Table, fmt: str, filename: str) -> Response:
+    if fmt == "xlsx":
+        body, mimetype, ext = to_xlsx(table), XLSX_TYPE, "xlsx"
+    else:
+        body, mimetype, ext = to_csv(table), "text/csv; charset=utf-8", "csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{ext}"'
+    return response
+
+
+def _export_format() -> str | None:
+    fmt = request.args.get("format", "").strip().lower()
+    return fmt if fmt in ("csv", "xlsx") else None
+
+
+def _balance_after(slip: Slip) -> int:
+    """The balance the slip left behind: every posting of its member and account up to and including its own entry.
+
+    Ordered by entry, not by date, so a reprint shows what the first print showed even when later slips are
+    dated the same day or earlier.
+    """
+    if slip.kind == SlipKind.KASBON_REPAYMENT:
+        key, sign = PIUTANG_ANGGOTA, -1
+    else:
+        key, sign = simpanan((slip.savings_kind or SavingsKind.SUKARELA).value), 1
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Posting.credit - Posting.debit), 0))
+        .join(Posting.account)
+        .join(Posting.entry)
+        .where(
+            Posting.member_id == slip.member_id,
+            Account.key == key,
+            JournalEntry.posted.is_(True),
+            JournalEntry.id <= slip.entry_id,
+        )
+    )
+    return sign * int(total)
+
+
+# --- list and search ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@require("members.view")
+def index():
+    page = max(1, request.args.get("halaman", 1, type=int) or 1)
+    q = request.args.get("q", "").strip()[:MAX_QUERY]
+    status = request.args.get("status", "").strip()
+    query = sa.select(Member).order_by(Member.number)
+    if q:
+        needle = q.lower()
+        conditions = [
+            sa.func.lower(Member.number).contains(needle, autoescape=True),
+            sa.func.lower(Member.name).contains(needle, autoescape=True),
+        ]
+        digits = re.sub(r"[\s\-().+]", "", q)
+        if digits.isdigit() and len(digits) >= 3:
+            conditions.append(Member.phone.contains(digits, autoescape=True))
+            if digits.startswith("0"):  # typed 0812..., stored +62812... or 62812...
+                conditions.append(Member.phone.contains(digits[1:], autoescape=True))
+            if len(digits) == 16 and _can_see_nik():
+                conditions.append(Member.nik == digits)
+        query = query.where(sa.or_(*conditions))
+    if status in (MemberStatus.ACTIVE.value, MemberStatus.LEFT.value):
+        query = query.where(Member.status == MemberStatus(status))
+    else:
+        status = ""
+    found = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return render_template(
+        "members/index.html",
+        members=found[:PAGE_SIZE],
+        page=page,
+        has_next=len(found) > PAGE_SIZE,
+        q=q,
+        status=status,
+        **_labels(),
+    )
+
+
+# --- registration -------------------------------------------------------------------------------
+
+REGISTRATION_FIELDS = ("name", "nik", "address", "rt", "rw", "kelurahan", "phone", "join_date")
+
+
+def _registration_page(form: dict, status: int = 200):
+    return (
+        render_template(
+            "members/new.html",
+            form=form,
+            today=_today(),
+            pokok_amount=current_app.config["KASIR"]["simpanan_pokok_amount"],
+        ),
+        status,
+    )
+
+
+@bp.get("/baru")
+@require("members.manage")
+def new():
+    return _registration_page({"join_date": _today().isoformat()})
+
+
+@bp.post("/baru")
+@require("members.manage")
+def create():
+    form = {name: request.form.get(name, "") for name in REGISTRATION_FIELDS}
+    try:
+        data = service.MemberInput(
+            name=form["name"],
+            nik=form["nik"],
+            address=form["address"],
+            rt=form["rt"],
+            rw=form["rw"],
+            kelurahan=form["kelurahan"],
+            phone=form["phone"],
+            join_date=_parse_date(form["join_date"], _today()),
+        )
+        with write_transaction():
+            member = service.register_member(data, g.user)
+            number, name = member.number, member.name
+    except PosError as exc:
+        _flash_error(exc)
+        return _registration_page(form, 400)
+    flash(gettext("%(number)s %(name)s is now a member.", number=number, name=name), "success")
+    return redirect(url_for("members.show", number=number))
+
+
+# --- the member's page and the desk's forms -----------------------------------------------------
+
+
+def _member_page(number: str, status: int = 200, *, form: dict | None = None, open_form: str = ""):
+    member = service.member_by_number(number)
+    today = _today()
+    balances = service.savings_balances(member.id)
+    arrears = next((a for a in service.wajib_arrears(today) if a.member.id == member.id), None)
+    slips = db.session.scalars(
+        sa.select(Slip)
+        .where(Slip.member_id == member.id)
+        .order_by(Slip.date.desc(), Slip.id.desc())
+        .limit(RECENT_SLIPS)
+    ).all()
+    settings = current_app.config["KASIR"]
+    return (
+        render_template(
+            "members/show.html",
+            member=member,
+            balances=balances,
+            savings_total=sum(balances.values()),
+            kasbon_owed=service.kasbon_balance(member.id),
+            kasbon_limit=service.kasbon_limit(member.id),
+            kasbon_available=service.kasbon_available(member.id),
+            arrears=arrears,
+            slips=slips,
+            today=today,
+            form=form or {},
+            open_form=open_form,
+            pokok_amount=settings["simpanan_pokok_amount"],
+            wajib_amount=settings["simpanan_wajib_amount"],
+            **_labels(),
+        ),
+        status,
+    )
+
+
+@bp.get("/<number>")
+@require("members.view")
+def show(number: str):
+    return _member_page(number)
+
+
+def _slip_action(number: str, form_name: str, action):
+    """Run one desk movement in its own write transaction; on a domain error show the page again, unchanged."""
+    service.member_by_number(number)  # an unknown member is a 404, not a form error
+    try:
+        with write_transaction():
+            slip = action(service.member_by_number(number))
+            slip_id, slip_number = slip.id, slip.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _member_page(number, 400, form=dict(request.form), open_form=form_name)
+    flash(gettext("Slip %(number)s was recorded.", number=slip_number), "success")
+    return redirect(url_for("members.slip", slip_id=slip_id))
+
+
+def _amount() -> int:
+    return parse_rupiah(request.form.get("amount", ""))
+
+
+def _slip_date() -> dt.date:
+    return _parse_date(request.form.get("date"), _today())
+
+
+@bp.post("/<number>/setor")
+@require("savings.transact")
+def deposit(number: str):
+    def action(member: Member) -> Slip:
+        try:
+            kind = SavingsKind(request.form.get("kind", ""))
+        except ValueError:
+            raise InvalidInput(N_("Choose simpanan pokok, wajib or sukarela.")) from None
+        amount, date = _amount(), _slip_date()
+        period = request.form.get("period", "").strip() if kind == SavingsKind.WAJIB else None
+        return service.deposit(member, kind, amount, date, g.user, period=period or None)
+
+    return _slip_action(number, "setor", action)
+
+
+@bp.post("/<number>/tarik")
+@require("savings.transact")
+def withdraw(number: str):
+    return _slip_action(number, "tarik", lambda member: service.withdraw(member, _amount(), _slip_date(), g.user))
+
+
+@bp.post("/<number>/angsur-kasbon")
+@require("savings.transact")
+def repay_kasbon(number: str):
+    return _slip_action(number, "angsur", lambda member: service.repay_kasbon(member, _amount(), _slip_date(), g.user))
+
+
+@bp.post("/<number>/keluar")
+@require("members.manage")
+def leave(number: str):
+    service.member_by_number(number)
+    try:
+        if request.form.get("confirm") != "1":
+            raise InvalidInput(N_("Tick the box to confirm that the member leaves."))
+        date = _parse_date(request.form.get("date"), _today())
+        with write_transaction():
+            member = service.member_by_number(number)
+            was_active = member.status == MemberStatus.ACTIVE
+            service.set_member_left(member, date, g.user)
+            member_number = member.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _member_page(number, 400, form=dict(request.form), open_form="keluar")
+    if was_active:
+        flash(gettext("%(number)s is no longer a member.", number=member_number), "success")
+    else:
+        flash(gettext("%(number)s had already left.", number=member_number), "warning")
+    return redirect(url_for("members.show", number=member_number))
+
+
+# --- slip, card ---------------------------------------------------------------------------------
+
+
+@bp.get("/slip/<int:slip_id>")
+@require("members.view")
+def slip(slip_id: int):
+    found = db.session.get(Slip, slip_id)
+    if found is None:
+        abort(404)
+    served_by = db.session.scalar(sa.select(User).where(User.username == found.created_by))
+    return render_template(
+        "members/slip.html",
+        slip=found,
+        balance_after=_balance_after(found),
+        served_by=(served_by.full_name or served_by.username) if served_by else found.created_by,
+        **_labels(),
+    )
+
+
+@bp.get("/<number>/kartu")
+@require("members.view")
+def card(number: str):
+    member = service.member_by_number(number)
+    barcode = base64.b64encode(code128_png(member.number)).decode("ascii")
+    return render_template("members/card.html", member=member, barcode=barcode)
+
+
+# --- statement ----------------------------------------------------------------------------------
+
+
+def _statement_table(statement) -> Table:
+    rows: list[list] = []
+
+    def account(label: str, part: MemberAccountStatement) -> None:
+        rows.append([label, statement.scope.start, "", gettext("Opening balance"), "", "", part.opening])
+        for m in part.movements:
+            rows.append([label, m.date, m.number, m.description, m.amount_in, m.amount_out, m.balance])
+        rows.append([label, statement.scope.end, "", gettext("Closing balance"), "", "", part.closing])
+
+    for kind in SavingsKind:
+        account(str(SAVINGS_LABELS[kind]), statement.savings[kind.value])
+    account(gettext("Kasbon"), statement.kasbon)
+    purchases = gettext("Purchases")
+    for date, number, description, amount in statement.purchases:
+        rows.append([purchases, date, number, description, amount, "", ""])
+    rows.append([purchases, statement.scope.end, "", gettext("Total purchases"), statement.total_purchases, "", ""])
+    columns = [
+        gettext("Section"),
+        gettext("Date"),
+        gettext("Number"),
+        gettext("Description"),
+        gettext("In"),
+        gettext("Out"),
+        gettext("Balance"),
+    ]
+    return Table(gettext("Member statement"), columns, rows)
+
+
+@bp.get("/<number>/laporan")
+@require("members.view")
+def statement(number: str):
+    member = service.member_by_number(number)
+    today = _today()
+    start_text, end_text = request.args.get("dari", "")[:20], request.args.get("sampai", "")[:20]
+    try:
+        start = _parse_date(start_text, dt.date(today.year, 1, 1), allow_future=True)
+        end = _parse_date(end_text, today, allow_future=True)
+        scope = Scope(start, end)
+    except PosError as exc:
+        _flash_error(exc)
+        page = render_template(
+            "members/statement.html", member=member, statement=None, start=start_text, end=end_text, **_labels()
+        )
+        return page, 400
+    report = member_statement(member, scope)
+    fmt = _export_format()
+    if fmt:
+        filename = f"laporan-anggota-{member.number}-{start.isoformat()}-{end.isoformat()}"
+        return _download(_statement_table(report), fmt, filename)
+    return render_template(
+        "members/statement.html",
+        member=member,
+        statement=report,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        **_labels(),
+    )
+
+
+# --- arrears ------------------------------------------------------------------------------------
+
+
+@bp.get("/tunggakan")
+@require("members.view")
+def arrears():
+    today = _today()
+    rows = service.wajib_arrears(today)
+    total = sum(a.amount for a in rows)
+    fmt = _export_format()
+    if fmt:
+        table = Table(
+            gettext("Simpanan wajib arrears"),
+            [gettext("Member number"), gettext("Name"), gettext("Months unpaid"), gettext("Months"), gettext("Amount")],
+            [[a.member.number, a.member.name, len(a.months), " ".join(a.months), a.amount] for a in rows]
+            + [[gettext("Total"), "", sum(len(a.months) for a in rows), "", total]],
+        )
+        return _download(table, fmt, f"tunggakan-simpanan-wajib-{today.isoformat()}")
+    return render_template(
+        "members/arrears.html",
+        rows=rows,
+        total=total,
+        today=today,
+        wajib_amount=current_app.config["KASIR"]["simpanan_wajib_amount"],
+    )
