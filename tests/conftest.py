@@ -162,12 +162,21 @@ def signed_in(client):
 
 
 @pytest.fixture
-def books(demo_app):
-    """The demo cooperative with its chart of accounts (no demo entries): an app context is pushed."""
+def books_app(demo_app):
+    """The demo cooperative with its chart of accounts (no demo entries); no app context is left pushed,
+    so test-client requests get their own (a shared one would carry `g`, e.g. a stale CSRF token, across)."""
     from ledger.accounts import seed_chart
-    from pos.db import write_transaction
+    from pos.db import db, write_transaction
 
     with demo_app.app_context():
         with write_transaction():
             seed_chart()
-        yield demo_app
+        db.session.remove()
+    return demo_app
+
+
+@pytest.fixture
+def books(books_app):
+    """`books_app` with an app context pushed, for tests that call services directly."""
+    with books_app.app_context():
+        yield books_app

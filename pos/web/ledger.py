@@ -15,7 +15,7 @@ from ledger.entries import EntryDraft, Line
 from ledger.export import Table, to_csv, to_xlsx
 from ledger.models import Account, ClosedPeriod, JournalEntry
 from pos.db import db, write_transaction
-from pos.errors import InvalidInput, N_, PosError
+from pos.errors import N_, InvalidInput, PosError
 from pos.models import BusinessUnit
 from pos.money import parse_rupiah
 from pos.permissions import require
@@ -29,7 +29,7 @@ def _today() -> dt.date:
     from pos.formats import to_local
     from pos.web.templating import display_timezone
 
-    return to_local(dt.datetime.now(dt.timezone.utc), display_timezone()).date()
+    return to_local(dt.datetime.now(dt.UTC), display_timezone()).date()
 
 
 def _date_arg(name: str, default: dt.date) -> dt.date:
