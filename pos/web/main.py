@@ -57,6 +57,22 @@ def dashboard():
         context["open_sessions"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(UserSession).where(UserSession.ended_at.is_(None))
         )
+    if has_permission(role, "ledger.view"):
+        from ledger import reports
+
+        today = utcnow().date()
+        context["books"] = {
+            "position": reports.financial_position(today),
+            "year": reports.income_statement(reports.Scope(dt.date(today.year, 1, 1), today)),
+        }
+    if has_permission(role, "members.view"):
+        from ledger.members import wajib_arrears
+        from ledger.models import Member, MemberStatus
+
+        context["member_count"] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
+        )
+        context["arrears_count"] = len(wajib_arrears(utcnow().date()))
     return render_template("dashboard.html", **context)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -92,6 +93,8 @@ def _labels() -> dict:
 
 
 def _download(table: Table, fmt: str, filename: str) -> Response:
+    # Sheet names are translated; Excel refuses some characters in them (and openpyxl raises).
+    table.title = re.sub(r"[\[\]:*?/\\]", " ", table.title).strip()
     if fmt == "xlsx":
         body, mimetype, ext = to_xlsx(table), XLSX_TYPE, "xlsx"
     else:
@@ -261,12 +264,14 @@ def show(number: str):
     return _member_page(number)
 
 
-def _slip_action(number: str, form_name: str, action):
-    """Run one desk movement in its own write transaction; on a domain error show the page again, unchanged."""
+def _slip_action(number: str, form_name: str, prepare: Callable[[], Callable[[Member], Slip]]):
+    """Parse the form, then run one desk movement in its own write transaction; on a domain error show the
+    member's page again (400), with nothing changed."""
     service.member_by_number(number)  # an unknown member is a 404, not a form error
     try:
+        act = prepare()
         with write_transaction():
-            slip = action(service.member_by_number(number))
+            slip = act(service.member_by_number(number))
             slip_id, slip_number = slip.id, slip.number
     except PosError as exc:
         _flash_error(exc)
@@ -275,39 +280,43 @@ def _slip_action(number: str, form_name: str, action):
     return redirect(url_for("members.slip", slip_id=slip_id))
 
 
-def _amount() -> int:
-    return parse_rupiah(request.form.get("amount", ""))
-
-
-def _slip_date() -> dt.date:
-    return _parse_date(request.form.get("date"), _today())
+def _amount_and_date() -> tuple[int, dt.date]:
+    return parse_rupiah(request.form.get("amount", "")), _parse_date(request.form.get("date"), _today())
 
 
 @bp.post("/<number>/setor")
 @require("savings.transact")
 def deposit(number: str):
-    def action(member: Member) -> Slip:
+    def prepare():
         try:
             kind = SavingsKind(request.form.get("kind", ""))
         except ValueError:
             raise InvalidInput(N_("Choose simpanan pokok, wajib or sukarela.")) from None
-        amount, date = _amount(), _slip_date()
-        period = request.form.get("period", "").strip() if kind == SavingsKind.WAJIB else None
-        return service.deposit(member, kind, amount, date, g.user, period=period or None)
+        amount, date = _amount_and_date()
+        period = (request.form.get("period", "").strip() or None) if kind == SavingsKind.WAJIB else None
+        return lambda member: service.deposit(member, kind, amount, date, g.user, period=period)
 
-    return _slip_action(number, "setor", action)
+    return _slip_action(number, "setor", prepare)
 
 
 @bp.post("/<number>/tarik")
 @require("savings.transact")
 def withdraw(number: str):
-    return _slip_action(number, "tarik", lambda member: service.withdraw(member, _amount(), _slip_date(), g.user))
+    def prepare():
+        amount, date = _amount_and_date()
+        return lambda member: service.withdraw(member, amount, date, g.user)
+
+    return _slip_action(number, "tarik", prepare)
 
 
 @bp.post("/<number>/angsur-kasbon")
 @require("savings.transact")
 def repay_kasbon(number: str):
-    return _slip_action(number, "angsur", lambda member: service.repay_kasbon(member, _amount(), _slip_date(), g.user))
+    def prepare():
+        amount, date = _amount_and_date()
+        return lambda member: service.repay_kasbon(member, amount, date, g.user)
+
+    return _slip_action(number, "angsur", prepare)
 
 
 @bp.post("/<number>/keluar")
@@ -430,20 +439,21 @@ def statement(number: str):
 def arrears():
     today = _today()
     rows = service.wajib_arrears(today)
-    total = sum(a.amount for a in rows)
+    total, months_total = sum(a.amount for a in rows), sum(len(a.months) for a in rows)
     fmt = _export_format()
     if fmt:
         table = Table(
             gettext("Simpanan wajib arrears"),
             [gettext("Member number"), gettext("Name"), gettext("Months unpaid"), gettext("Months"), gettext("Amount")],
             [[a.member.number, a.member.name, len(a.months), " ".join(a.months), a.amount] for a in rows]
-            + [[gettext("Total"), "", sum(len(a.months) for a in rows), "", total]],
+            + [[gettext("Total"), "", months_total, "", total]],
         )
         return _download(table, fmt, f"tunggakan-simpanan-wajib-{today.isoformat()}")
     return render_template(
         "members/arrears.html",
         rows=rows,
         total=total,
+        months_total=months_total,
         today=today,
         wajib_amount=current_app.config["KASIR"]["simpanan_wajib_amount"],
     )

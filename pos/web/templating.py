@@ -51,6 +51,7 @@ class MenuItem:
 MENU = (
     MenuItem("main.dashboard", _l("Dashboard"), "dashboard.view"),
     MenuItem("till.index", _l("Till"), "till.operate"),
+    MenuItem("members.index", _l("Members"), "members.view"),
     MenuItem("ledger.index", _l("Books"), "ledger.view"),
     MenuItem("main.outlets", _l("Outlets and tills"), "outlets.view"),
     MenuItem("admin.users", _l("Users"), "users.view"),

@@ -24,12 +24,16 @@ MENU_LINK_RE = re.compile(r'<a href="([^"]+)"[^>]*data-menu="([^"]+)"')
 EXTERNAL_IN_HTML_RE = re.compile(r"""\b(?:src|href|action|srcset)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 EXTERNAL_IN_CSS_RE = re.compile(r"""(?:url\(\s*["']?|@import\s+["']?)\s*(?:https?:)?//""", re.IGNORECASE)
 
-BOARD_MENU = ["main.dashboard", "main.outlets", "admin.users", "admin.audit", "main.settings"]
+BOARD_MENU = [
+    "main.dashboard", "members.index", "ledger.index", "main.outlets", "admin.users", "admin.audit", "main.settings",
+]
 EXPECTED_MENUS = {
-    "kasir": ["main.dashboard", "till.index"],
-    "apoteker": ["main.dashboard", "till.index"],
+    "kasir": ["main.dashboard", "till.index", "members.index"],
+    "apoteker": ["main.dashboard", "till.index", "members.index"],
     "gudang": ["main.dashboard", "main.outlets"],
-    "manajer": ["main.dashboard", "till.index", "main.outlets", "admin.audit", "main.settings"],
+    "manajer": [
+        "main.dashboard", "till.index", "members.index", "ledger.index", "main.outlets", "admin.audit", "main.settings",
+    ],
     "pengurus": BOARD_MENU,
     "pengawas": BOARD_MENU,
 }
