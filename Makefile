@@ -20,12 +20,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
-	$(FLASK) db upgrade
-	$(FLASK) demo load
-	@echo "Kasir Koperasi: http://$(HOST):$(PORT)/  (stop with Ctrl+C)"
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 wsgi:app
+# `make run` is the demo on SQLite, whatever DATABASE_URL the shell holds: the demo's known passwords
+# must never land in a real database by accident.
+DEMO_ENV := env -u DATABASE_URL -u KASIR_DATABASE_URL -u KASIR_ENV
 
+run: $(VENV)/.installed-run
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) demo load
+	@echo "Kasir Koperasi: http://$(HOST):$(PORT)/  (stop with Ctrl+C)"
+	$(DEMO_ENV) $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 wsgi:app
+
+# The suite runs on SQLite unless KASIR_TEST_DATABASE_URL names a PostgreSQL database (make test-postgres).
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -78,8 +78,8 @@ def load_settings(
         key = "KASIR_" + name.upper()
         if key in environ:
             settings[name] = _coerce(name, environ[key], default, key)
-    if environ.get("DATABASE_URL"):
-        settings["database_url"] = environ["DATABASE_URL"]
+    if environ.get("DATABASE_URL") and not environ.get("KASIR_DATABASE_URL"):
+        settings["database_url"] = environ["DATABASE_URL"]  # the app's own KASIR_DATABASE_URL wins
     for name, raw in (overrides or {}).items():
         if name not in SETTINGS:
             raise SettingsError(f"unknown setting: {name}")
@@ -87,6 +87,7 @@ def load_settings(
     _validate(settings)
     if not settings["database_url"]:
         settings["database_url"] = "sqlite:///" + str((instance / "kasir.db").resolve())
+    check_hash_method(settings["password_hash_method"])
     if not settings["secret_key"]:
         settings["secret_key"] = _instance_secret(instance)
     if settings["env"] == "production":
@@ -148,17 +149,29 @@ def refuse_insecure(s: dict[str, Any]) -> None:
         problems.append(f"secret_key is shorter than {MIN_SECRET_LENGTH} characters")
     if s["database_url"].startswith("sqlite://") and s["database_url"] in ("sqlite://", "sqlite:///:memory:"):
         problems.append("an in-memory database loses every sale on restart")
-    if s["password_hash_method"].startswith("plain") or (
-        s["password_hash_method"].startswith("pbkdf2") and _pbkdf2_rounds(s["password_hash_method"]) < 200_000
-    ):
-        problems.append("password_hash_method is too weak")
+    if _hash_too_weak(s["password_hash_method"]):
+        problems.append("password_hash_method is too weak (use scrypt, the default)")
     if problems:
         raise SettingsError("refused in production: " + "; ".join(problems))
 
 
-def _pbkdf2_rounds(method: str) -> int:
+def _hash_too_weak(method: str) -> bool:
     parts = method.split(":")
     try:
-        return int(parts[2]) if len(parts) > 2 else 600_000
+        if parts[0] == "scrypt":
+            return len(parts) > 1 and int(parts[1]) < 2**15
+        if parts[0] == "pbkdf2":
+            return len(parts) > 2 and int(parts[2]) < 600_000
     except ValueError:
-        return 0
+        return True
+    return True
+
+
+def check_hash_method(method: str) -> None:
+    """Hash once at start-up so a misspelt method fails now, not at the first sign-in."""
+    from werkzeug.security import generate_password_hash
+
+    try:
+        generate_password_hash("check", method=method)
+    except (ValueError, TypeError):
+        raise SettingsError(f"password_hash_method {method!r} is not a werkzeug hash method") from None

@@ -165,61 +165,57 @@ def is_locked(username: str) -> bool:
 # --- sign in --------------------------------------------------------------------------------------
 
 
+def _verify(name: str, secret: str, which: str) -> User | None:
+    """Check a password or PIN outside any write transaction: hashing takes ~100 ms and must not hold the
+    database's write lock. Unknown names are checked against a dummy hash so timing tells nothing."""
+    secret = (secret if isinstance(secret, str) else "")[:MAX_SECRET_LENGTH]
+    _check_not_locked(name, utcnow())
+    user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
+    stored = getattr(user, which) if user is not None else None
+    ok = check_password_hash(stored or _dummy_hash(), secret)
+    db.session.rollback()  # end the read transaction before the short write that records the outcome
+    return user if (ok and stored and user.active) else None
+
+
+def _fail(name: str, ip: str, via: str, message: str) -> None:
+    with write_transaction():
+        locked_now = _record_failure(name or "?", utcnow(), ip, via)
+    if locked_now:
+        raise AccountLocked(LOCKED, minutes=_settings()["login_lock_minutes"])
+    raise AuthenticationFailed(message)
+
+
 def sign_in_with_password(username: str, password: str, *, ip: str = "", replaces: str | None = None) -> SessionStart:
     """Check a password (throttled per typed name) and open a new server-side session."""
     name = normalise_username(username)
-    password = password if isinstance(password, str) else ""
-    failed = False
+    user = _verify(name, password, "password_hash")
+    if user is None:
+        _fail(name, ip, "password", WRONG_CREDENTIALS)
     with write_transaction():
-        now = utcnow()
-        _check_not_locked(name, now)
-        user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
-        ok = check_password_hash(user.password_hash if user else _dummy_hash(), password[:MAX_SECRET_LENGTH])
-        if not (user and user.active and ok):
-            locked_now = _record_failure(name or "?", now, ip, "password")
-            failed = True
-        else:
-            _clear_failures(name)
-            start = _open_session(user, "password", None, ip, replaces)
-            audit.record("login.success", actor=user, after={"via": "password"}, ip=ip)
-    if failed:
-        if locked_now:
-            raise AccountLocked(LOCKED, minutes=_settings()["login_lock_minutes"])
-        raise AuthenticationFailed(WRONG_CREDENTIALS)
+        _check_not_locked(name, utcnow())  # a lock taken while the hash was being checked still counts
+        user = db.session.get(User, user.id)
+        _clear_failures(name)
+        start = _open_session(user, "password", None, ip, replaces)
+        audit.record("login.success", actor=user, after={"via": "password"}, ip=ip)
     return start
 
 
 def sign_in_with_pin(username: str, pin: str, till: Till, *, ip: str = "", replaces: str | None = None) -> SessionStart:
     """Switch the cashier on a till: a short PIN instead of the password, for till work only."""
     name = normalise_username(username)
-    pin = pin if isinstance(pin, str) else ""
-    failed = False
+    till_id = till.id
+    user = _verify(name, pin, "pin_hash")
+    if user is None or not has_permission(user.role, "till.operate"):
+        _fail(name, ip, "pin", WRONG_PIN)
     with write_transaction():
-        now = utcnow()
-        _check_not_locked(name, now)
-        user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
-        ok = bool(user and user.pin_hash) and check_password_hash(user.pin_hash, pin[:MAX_SECRET_LENGTH])
-        if not user or not user.pin_hash:
-            check_password_hash(_dummy_hash(), pin[:MAX_SECRET_LENGTH])
-        allowed = bool(user and user.active and has_permission(user.role, "till.operate"))
-        if not (ok and allowed):
-            locked_now = _record_failure(name or "?", now, ip, "pin")
-            failed = True
-        else:
-            _clear_failures(name)
-            start = _open_session(user, "pin", till, ip, replaces)
-            audit.record(
-                "till.cashier_switched",
-                actor=user,
-                target_type="till",
-                target_id=till.code,
-                after={"via": "pin"},
-                ip=ip,
-            )
-    if failed:
-        if locked_now:
-            raise AccountLocked(LOCKED, minutes=_settings()["login_lock_minutes"])
-        raise AuthenticationFailed(WRONG_PIN)
+        _check_not_locked(name, utcnow())
+        user = db.session.get(User, user.id)
+        till = db.session.get(Till, till_id)
+        _clear_failures(name)
+        start = _open_session(user, "pin", till, ip, replaces)
+        audit.record(
+            "till.cashier_switched", actor=user, target_type="till", target_id=till.code, after={"via": "pin"}, ip=ip
+        )
     return start
 
 
@@ -334,59 +330,44 @@ def revoke_tokens(username: str, *, actor: User | None = None) -> int:
 # --- manager approval -----------------------------------------------------------------------------
 
 
+def verify_approver(approver_username: str, pin: str, *, ip: str = "") -> User:
+    """A manager or board member proves presence with their own PIN. A wrong PIN, or the PIN of someone who
+    may not approve, gets the same answer and counts against that name like a wrong password."""
+    name = normalise_username(approver_username)
+    approver = _verify(name, pin, "pin_hash")
+    if approver is None or not has_permission(approver.role, "approvals.grant"):
+        _fail(name, ip, "approval", WRONG_PIN)
+    with write_transaction():
+        _clear_failures(name)
+    return db.session.get(User, approver.id)
+
+
 def approve(
-    requester: User,
-    approver_username: str,
-    pin: str,
-    action: str,
-    *,
-    reason: str = "",
-    detail: dict | None = None,
+    requester: User, approver_username: str, pin: str, action: str, *, reason: str = "", detail: dict | None = None,
     ip: str = "",
 ) -> User:
-    """A manager (or board member) allows a restricted action for someone else with their own PIN.
-
-    Commits its own transaction: the approval (recorded with both names) or, for a wrong PIN, the
-    failure that counts against the approver's account like a wrong password. Run it before the
-    action it allows.
-    """
-    name = normalise_username(approver_username)
-    with write_transaction():
-        now = utcnow()
-        _check_not_locked(name, now)
-        approver = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
-        ok = bool(approver and approver.pin_hash) and check_password_hash(
-            approver.pin_hash, (pin if isinstance(pin, str) else "")[:MAX_SECRET_LENGTH]
-        )
-        if not (ok and approver.active):
-            locked_now = _record_failure(name or "?", now, ip, "approval")
-        else:
-            locked_now = None
-    if locked_now is not None:
-        if locked_now:
-            raise AccountLocked(LOCKED, minutes=_settings()["login_lock_minutes"])
-        raise AuthenticationFailed(WRONG_PIN)
-    if not has_permission(approver.role, "approvals.grant"):
-        raise PermissionDenied(N_("%(user)s may not approve this."), user=approver.username)
+    """Approve a restricted action for someone else; recorded with both names. Run before the action."""
+    approver = verify_approver(approver_username, pin, ip=ip)
     if approver.id == requester.id:
         raise PermissionDenied(N_("Someone else must approve your own request."))
     with write_transaction():
-        _clear_failures(name)
         audit.record(
-            "approval." + action,
-            actor=db.session.get(User, requester.id),
-            approver=db.session.get(User, approver.id),
-            after=detail or {},
-            reason=reason,
-            ip=ip,
+            "approval." + action, actor=db.session.get(User, requester.id), approver=db.session.get(User, approver.id),
+            after=detail or {}, reason=reason, ip=ip,
         )
     return approver
 
 
 def unlock_with_approval(username: str, approver_username: str, pin: str, *, ip: str = "") -> User:
-    """A locked-out cashier is let back in on the till by a manager's PIN."""
+    """A locked-out cashier is let back in on the till by a manager's PIN. The manager's PIN is checked
+    first, so this public form tells a stranger nothing about which usernames exist."""
+    approver = verify_approver(approver_username, pin, ip=ip)
     user = _get_user(username)
-    approver = approve(user, approver_username, pin, "unlock", detail={"user": user.username}, ip=ip)
+    if approver.id == user.id:
+        raise PermissionDenied(N_("Someone else must approve your own request."))
+    with write_transaction():
+        audit.record("approval.unlock", actor=db.session.get(User, user.id), approver=db.session.get(User, approver.id),
+                     after={"user": user.username}, ip=ip)
     unlock(user.username, actor=user, approver=approver, ip=ip)
     return user
 
@@ -420,6 +401,7 @@ def create_user(
     locale = locale or _settings()["default_locale"]
     if locale not in ("id", "en"):
         raise InvalidInput(N_("Language must be id or en."))
+    password_hash, pin_hash = hash_secret(password), hash_secret(pin) if pin else None  # before the write lock
     with write_transaction():
         if db.session.scalar(sa.select(User.id).where(User.username == name)) is not None:
             raise Conflict(N_("The username '%(username)s' is taken."), username=name)
@@ -427,8 +409,8 @@ def create_user(
             username=name,
             role=role,
             full_name=full_name.strip()[:120],
-            password_hash=hash_secret(password),
-            pin_hash=hash_secret(pin) if pin else None,
+            password_hash=password_hash,
+            pin_hash=pin_hash,
             locale=locale,
         )
         db.session.add(user)
@@ -489,11 +471,21 @@ def set_active(username: str, active: bool, *, actor: User | None = None, actor_
     return user
 
 
-def set_password(username: str, password: str, *, actor: User | None = None, actor_name: str = "") -> None:
+def set_password(
+    username: str, password: str, *, actor: User | None = None, actor_name: str = "", keep_session: str | None = None
+) -> None:
+    """Set a password and end the user's other sessions (a changed password locks out whoever knew the old)."""
     validate_password(password)
+    hashed = hash_secret(password)  # outside the write lock: hashing is slow
     with write_transaction():
         user = _get_user(username)
-        user.password_hash = hash_secret(password)
+        user.password_hash = hashed
+        keep = digest(keep_session) if keep_session else None
+        for live in db.session.scalars(
+            sa.select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        ):
+            if live.key_hash != keep:
+                live.ended_at = utcnow()
         audit.record(
             "user.password_changed", actor=actor, actor_name=actor_name, target_type="user", target_id=user.username
         )
@@ -501,9 +493,10 @@ def set_password(username: str, password: str, *, actor: User | None = None, act
 
 def set_pin(username: str, pin: str, *, actor: User | None = None, actor_name: str = "") -> None:
     validate_pin(pin)
+    hashed = hash_secret(pin)
     with write_transaction():
         user = _get_user(username)
-        user.pin_hash = hash_secret(pin)
+        user.pin_hash = hashed
         audit.record(
             "user.pin_changed", actor=actor, actor_name=actor_name, target_type="user", target_id=user.username
         )

@@ -143,7 +143,12 @@ def load():
 
     if current_app.config["KASIR"]["env"] == "production":
         raise click.ClickException("refused: KASIR_ENV=production does not take demo data")
-    created = load_demo()
+    from pos.demo import DemoRefused
+
+    try:
+        created = load_demo()
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("demo cooperative loaded" if created else "demo cooperative already present")
     click.echo(f"demo logins (password {DEMO_PASSWORD}):")
     for username, _name, _role, pin_code in DEMO_USERS:

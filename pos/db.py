@@ -22,6 +22,9 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _WRITE_OPTION = "kasir_write"
+# PostgreSQL has no BEGIN IMMEDIATE: write use cases take this transaction-scoped advisory lock instead, so
+# they run one at a time as on SQLite and a read-then-write never loses an update. ("KASIR" in ASCII.)
+POSTGRES_WRITE_LOCK = 0x4B41534952
 
 
 class Base(DeclarativeBase):
@@ -85,7 +88,8 @@ def configure_engine(engine: Engine) -> None:
 
 @contextmanager
 def write_transaction() -> Iterator[sa.orm.Session]:
-    """Run one use case as one write transaction that holds the write lock from its first statement.
+    """Run one use case as one write transaction that holds the write lock from its first statement
+    (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock).
 
     Commits on success, rolls back on any exception. A read-only transaction already open in the
     request is ended first: SQLite cannot safely upgrade it, and it holds nothing worth keeping.
@@ -95,8 +99,10 @@ def write_transaction() -> Iterator[sa.orm.Session]:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() entered with unflushed changes pending")
         session.rollback()
-    session.connection(execution_options={_WRITE_OPTION: True})
+    connection = session.connection(execution_options={_WRITE_OPTION: True})
     try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK})")
         yield session
         session.commit()
     except BaseException:

@@ -61,6 +61,10 @@ DEMO_UNITS = (
         (("SP", "Kantor Simpan Pinjam", "Jl. Kelayan A No. 12, RT 05/RW 02, Kelayan Timur", ()),),
     ),
 )
+class DemoRefused(RuntimeError):
+    """The demo is only ever added to an empty database or to one that holds the demo already."""
+
+
 USER_OUTLET = {"kasir": "TK", "apoteker": "AP", "gudang": "GD", "manajer": "TK"}
 
 
@@ -71,6 +75,12 @@ def load_demo(books: bool = True) -> bool:
     """
     changed = False
     with write_transaction():
+        if db.session.get(SystemFlag, DEMO_FLAG) is None and db.session.scalar(sa.select(sa.func.count()).select_from(
+                User)):
+            raise DemoRefused(
+                "refused: this database already has users and is not a demo database; "
+                "the demo (password demo123 for every role) goes into an empty database only"
+            )
         for unit_code, unit_name, kind, outlets in DEMO_UNITS:
             unit = db.session.scalar(sa.select(BusinessUnit).where(BusinessUnit.code == unit_code))
             if unit is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from werkzeug.security import check_password_hash
 
@@ -31,7 +31,8 @@ def change_password():
         flash(gettext("The two new passwords differ."), "error")
         return render_template("account.html"), 400
     try:
-        auth.set_password(g.user.username, request.form.get("new_password", ""), actor=g.user)
+        auth.set_password(g.user.username, request.form.get("new_password", ""), actor=g.user,
+                          keep_session=session.get("sid"))
     except InvalidInput as exc:
         flash(gettext(exc.message, **exc.params), "error")
         return render_template("account.html"), 400

@@ -15,6 +15,7 @@ from pos.web.security import client_ip
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
+MAX_PAGE = 100_000
 
 
 def _users_page(status: int = 200):
@@ -96,7 +97,7 @@ def unlock(username: str):
 @bp.get("/audit")
 @require("audit.view")
 def audit():
-    page = max(1, request.args.get("halaman", 1, type=int) or 1)
+    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), MAX_PAGE)
     action = request.args.get("aksi", "").strip()[:60]
     who = request.args.get("oleh", "").strip().lower()[:40]
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())

@@ -40,14 +40,22 @@ def approvals():
     if not isinstance(data, dict):
         raise InvalidInput(N_("Send a JSON object."))
     action = data.get("action")
-    if action not in APPROVAL_ACTIONS:
+    if not isinstance(action, str) or action not in APPROVAL_ACTIONS:
         raise InvalidInput(N_("Unknown action to approve."))
     reason = data.get("reason", "")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(N_("Give a reason for the approval."))
     detail = data.get("detail") or {}
-    if not isinstance(detail, dict) or len(json.dumps(detail)) > MAX_DETAIL_BYTES:
+    try:
+        # allow_nan=False: NaN and 1e400 are not JSON, and PostgreSQL's json type refuses them.
+        encoded = json.dumps(detail, allow_nan=False) if isinstance(detail, dict) else None
+    except ValueError:
+        encoded = None
+    if encoded is None or len(encoded) > MAX_DETAIL_BYTES:
         raise InvalidInput(N_("The approval details must be a small JSON object."))
+    for name in ("approver", "pin"):
+        if not isinstance(data.get(name, ""), str):
+            raise InvalidInput(N_("Send a JSON object."))
     approver = auth.approve(
         g.user,
         str(data.get("approver", "")),

@@ -18,6 +18,8 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("main.dashboard")
+    if any(ord(ch) < 32 for ch in target):
+        return url_for("main.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("main.dashboard")

@@ -39,6 +39,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     if wants_json():
         response = jsonify(error=code or str(status), message=message)
         response.status_code = status
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="kasir"'
         return response
     title = str(TITLES.get(status, TITLES[500]))
     return render_template("errors/error.html", status=status, title=title, message=message), status

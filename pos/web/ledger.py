@@ -173,7 +173,7 @@ def delete_account(code: str):
 @require("ledger.view")
 def journal_list():
     scope = scope_from_request()
-    page = max(1, request.args.get("halaman", 1, type=int) or 1)
+    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
     if request.args.get("format") in ("csv", "xlsx"):
         entries = reports.journal(scope)
     else:

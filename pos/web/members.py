@@ -139,7 +139,7 @@ def _balance_after(slip: Slip) -> int:
 @bp.get("/")
 @require("members.view")
 def index():
-    page = max(1, request.args.get("halaman", 1, type=int) or 1)
+    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
     q = request.args.get("q", "").strip()[:MAX_QUERY]
     status = request.args.get("status", "").strip()
     query = sa.select(Member).order_by(Member.number)

@@ -30,12 +30,13 @@ def init_app(app: Flask) -> None:
         g.user = None
         g.user_session = None
         g.via = None
-        if request.endpoint == "static":
-            return None  # public assets: no session lookup, no database work
-        header = request.headers.get("Authorization")
-        if header is not None:
-            scheme, _, token = header.partition(" ")
-            user = auth.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if request.endpoint in ("static", "main.healthz"):
+            return None  # public, and must answer even when the database does not
+        if _has_nul(request):
+            return _refuse_nul()
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":  # other schemes (a proxy's Basic auth) are not ours to judge
+            user = auth.user_for_token(token.strip())
             if user is None:
                 response = jsonify(error="unauthorized", message=gettext("The API token is missing, wrong or revoked."))
                 response.status_code = 401
@@ -88,6 +89,30 @@ def init_app(app: Flask) -> None:
         if g.get("user") is not None and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _has_nul(req) -> bool:
+    """NUL bytes are never meaningful input; PostgreSQL refuses them in text, so refuse them here, once."""
+    if "\x00" in req.full_path or any("\x00" in v for v in req.args.values()):
+        return True
+    if req.method in SAFE_METHODS:
+        return False
+    if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True))
+    if req.is_json:
+        return "\\u0000" in req.get_data(as_text=True) or "\x00" in req.get_data(as_text=True)
+    return False
+
+
+def _refuse_nul():
+    message = gettext("The input contains characters that cannot be used.")
+    if wants_json():
+        response = jsonify(error="invalid_input", message=message)
+        response.status_code = 400
+        return response
+    from pos.web.errors import error_response
+
+    return error_response(400, message)
 
 
 def start_session(key: str) -> None:

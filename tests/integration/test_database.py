@@ -33,12 +33,11 @@ def test_foreign_keys_are_enforced(app):
                 )
 
 
-@sqlite_only
 def test_read_then_write_use_cases_lose_no_update(app):
     """Each worker reads a counter, waits, writes it back plus one: BEGIN IMMEDIATE serialises them.
 
-    With Python's default deferred transactions the workers would read the same value and updates would be
-    lost (or fail with 'database is locked' when upgrading their read lock).
+    With Python's default deferred transactions (or plain READ COMMITTED on PostgreSQL) the workers would
+    read the same value and updates would be lost (or fail with 'database is locked' on SQLite).
     """
     with app.app_context():
         with write_transaction():

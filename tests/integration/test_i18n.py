@@ -17,7 +17,12 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def source_messages() -> set:
     found = set()
-    method_map = [("pos/**.py", "python"), ("config/**.py", "python"), ("ledger/**.py", "python"), ("pos/templates/**.html", "jinja2")]
+    method_map = [
+        ("pos/**.py", "python"),
+        ("config/**.py", "python"),
+        ("ledger/**.py", "python"),
+        ("pos/templates/**.html", "jinja2"),
+    ]
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
