@@ -15,8 +15,12 @@ from tests.conftest import csrf_token, sign_in
 
 def test_nul_bytes_are_refused_everywhere_with_400(client, demo_app):
     token = csrf_token(client)
-    assert client.post("/login", data={"username": "kasir\x00", "password": "x", "csrf_token": token}).status_code == 400
-    assert client.post("/kasir/TK01/masuk", data={"username": "a\x00", "pin": "1", "csrf_token": token}).status_code == 400
+    assert (
+        client.post("/login", data={"username": "kasir\x00", "password": "x", "csrf_token": token}).status_code == 400
+    )
+    assert (
+        client.post("/kasir/TK01/masuk", data={"username": "a\x00", "pin": "1", "csrf_token": token}).status_code == 400
+    )
     assert client.get("/admin/audit?aksi=%00").status_code == 400
     till = demo_app.test_client()
     till.get("/kasir/TK01/masuk")
@@ -25,14 +29,25 @@ def test_nul_bytes_are_refused_everywhere_with_400(client, demo_app):
     response = till.post("/api/v1/approvals", json=body, headers={"X-CSRFToken": csrf_token(till)})
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_input"
     with demo_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.action.like("approval.%"))) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action.like("approval.%"))
+            )
+            == 0
+        )
 
 
-@pytest.mark.parametrize("bad", [
-    {"action": ["refund"]}, {"action": {"x": 1}}, {"detail": {"x": float("nan")}}, {"detail": {"x": float("inf")}},
-    {"approver": ["manajer"]}, {"pin": 4444},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"action": ["refund"]},
+        {"action": {"x": 1}},
+        {"detail": {"x": float("nan")}},
+        {"detail": {"x": float("inf")}},
+        {"approver": ["manajer"]},
+        {"pin": 4444},
+    ],
+)
 def test_malformed_approval_json_is_a_400(client, demo_app, bad):
     client.get("/kasir/TK01/masuk")
     client.post("/kasir/TK01/masuk", data={"username": "kasir", "pin": "1111", "csrf_token": csrf_token(client)})
@@ -40,17 +55,22 @@ def test_malformed_approval_json_is_a_400(client, demo_app, bad):
     import json
 
     raw = json.dumps(body)  # NaN/Infinity are written as JS literals, as a careless client would
-    response = client.post("/api/v1/approvals", data=raw, content_type="application/json",
-                           headers={"X-CSRFToken": csrf_token(client)})
+    response = client.post(
+        "/api/v1/approvals", data=raw, content_type="application/json", headers={"X-CSRFToken": csrf_token(client)}
+    )
     assert response.status_code == 400
 
 
 def test_the_public_unlock_form_reveals_no_usernames(client, demo_app):
     token = csrf_token(client)
-    ghost = client.post("/kasir/TK01/buka-kunci", data={"username": "tidakada", "manager": "manajer",
-                                                         "manager_pin": "0000", "csrf_token": token})
-    real = client.post("/kasir/TK01/buka-kunci", data={"username": "kasir", "manager": "manajer",
-                                                        "manager_pin": "0000", "csrf_token": token})
+    ghost = client.post(
+        "/kasir/TK01/buka-kunci",
+        data={"username": "tidakada", "manager": "manajer", "manager_pin": "0000", "csrf_token": token},
+    )
+    real = client.post(
+        "/kasir/TK01/buka-kunci",
+        data={"username": "kasir", "manager": "manajer", "manager_pin": "0000", "csrf_token": token},
+    )
     assert ghost.status_code == real.status_code == 401
 
 
@@ -67,8 +87,15 @@ def test_odd_query_values_do_not_break_pages(signed_in, client):
     token = csrf_token(client)
     client.post("/logout", data={"csrf_token": token})
     page = client.get("/login")
-    response = client.post("/login", data={"username": "pengurus", "password": "demo123",
-                                           "csrf_token": csrf_token(client), "next": "/\r\nSet-Cookie: x=1"})
+    response = client.post(
+        "/login",
+        data={
+            "username": "pengurus",
+            "password": "demo123",
+            "csrf_token": csrf_token(client),
+            "next": "/\r\nSet-Cookie: x=1",
+        },
+    )
     assert page.status_code == 200 and response.status_code == 302 and response.headers["Location"] == "/"
 
 
@@ -76,14 +103,23 @@ def test_a_password_change_ends_the_other_sessions(demo_app):
     phone, desk = demo_app.test_client(), demo_app.test_client()
     sign_in(phone, "manajer")
     sign_in(desk, "manajer")
-    response = desk.post("/akun/kata-sandi", data={"csrf_token": csrf_token(desk), "current_password": "demo123",
-                                                   "new_password": "rahasia-baru", "confirm_password": "rahasia-baru"})
+    response = desk.post(
+        "/akun/kata-sandi",
+        data={
+            "csrf_token": csrf_token(desk),
+            "current_password": "demo123",
+            "new_password": "rahasia-baru",
+            "confirm_password": "rahasia-baru",
+        },
+    )
     assert response.status_code == 302
     assert desk.get("/").status_code == 200  # the session that changed it stays
     assert phone.get("/").status_code == 302  # the other one is over
     with demo_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-            UserSession.ended_at.is_(None))) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(UserSession.ended_at.is_(None)))
+            == 1
+        )
 
 
 def test_parallel_wrong_passwords_still_lock_the_account(demo_app):
@@ -109,8 +145,11 @@ def test_parallel_wrong_passwords_still_lock_the_account(demo_app):
     assert not errors
     with demo_app.app_context():
         assert auth.is_locked("apoteker")
-        failed = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "login.failed", AuditEntry.actor_name == "apoteker"))
+        failed = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "login.failed", AuditEntry.actor_name == "apoteker")
+        )
         assert failed >= 5
         assert db.session.get(LoginThrottle, "apoteker").locked_until is not None
 

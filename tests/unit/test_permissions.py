@@ -6,20 +6,20 @@ from pos.permissions import ROLE_PERMISSIONS
 
 EXPECTED = {
     # permission:            kasir apoteker gudang manajer pengurus pengawas
-    "dashboard.view":       (1, 1, 1, 1, 1, 1),
-    "till.operate":         (1, 1, 0, 1, 0, 0),
-    "outlets.view":         (0, 0, 1, 1, 1, 1),
-    "audit.view":           (0, 0, 0, 1, 1, 1),
-    "settings.view":        (0, 0, 0, 1, 1, 1),
-    "users.view":           (0, 0, 0, 0, 1, 1),
-    "users.manage":         (0, 0, 0, 0, 1, 0),
-    "approvals.grant":      (0, 0, 0, 1, 1, 0),
-    "ledger.view":          (0, 0, 0, 1, 1, 1),
-    "ledger.manage":        (0, 0, 0, 0, 1, 0),
-    "members.view":         (1, 1, 0, 1, 1, 1),
-    "members.manage":       (0, 0, 0, 1, 1, 0),
-    "members.nik":          (0, 0, 0, 0, 1, 0),
-    "savings.transact":     (1, 0, 0, 1, 1, 0),
+    "dashboard.view": (1, 1, 1, 1, 1, 1),
+    "till.operate": (1, 1, 0, 1, 0, 0),
+    "outlets.view": (0, 0, 1, 1, 1, 1),
+    "audit.view": (0, 0, 0, 1, 1, 1),
+    "settings.view": (0, 0, 0, 1, 1, 1),
+    "users.view": (0, 0, 0, 0, 1, 1),
+    "users.manage": (0, 0, 0, 0, 1, 0),
+    "approvals.grant": (0, 0, 0, 1, 1, 0),
+    "ledger.view": (0, 0, 0, 1, 1, 1),
+    "ledger.manage": (0, 0, 0, 0, 1, 0),
+    "members.view": (1, 1, 0, 1, 1, 1),
+    "members.manage": (0, 0, 0, 1, 1, 0),
+    "members.nik": (0, 0, 0, 0, 1, 0),
+    "savings.transact": (1, 0, 0, 1, 1, 0),
 }
 ORDER = (Role.KASIR, Role.APOTEKER, Role.GUDANG, Role.MANAJER, Role.PENGURUS, Role.PENGAWAS)
 
