@@ -16,6 +16,7 @@ from ledger.posting_rules import (
     SavingsSummary,
     kas,
     kasbon_repayment_entry,
+    member_exit_entry,
     savings_deposit_entry,
     savings_withdrawal_entry,
     simpanan,
@@ -34,6 +35,13 @@ MEMBER_PREFIX = "AGT-"
 
 def _settings() -> dict:
     return current_app.config["KASIR"]
+
+
+def local_today() -> dt.date:
+    """Today at the cooperative (its timezone), not at the server's clock zone."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(_settings()["timezone"])).date()
 
 
 def validate_nik(nik: str) -> str:
@@ -80,14 +88,12 @@ class MemberInput:
     join_date: dt.date | None = None
 
 
-def _clean_text(value: str, limit: int, field: str, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value or any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(N_("%(field)s contains control characters."), field=field)
-    if required and not value:
-        raise InvalidInput(N_("%(field)s is required."), field=field)
-    if len(value) > limit:
-        raise InvalidInput(N_("%(field)s is longer than %(limit)d characters."), field=field, limit=limit)
+def _clean_text(value: str, limit: int, message: str, required: bool = False) -> str:
+    """Trimmed text within `limit`, without control characters; otherwise `message` (a whole sentence, so the
+    field's name is translated with it)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if any(ord(ch) < 32 for ch in value) or len(value) > limit or (required and not value):
+        raise InvalidInput(message, limit=limit)
     return value
 
 
@@ -100,23 +106,23 @@ def member_by_number(number: str) -> Member:
 
 def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool = True, author_name: str = "") -> Member:
     """Add a member and take the simpanan pokok at the savings desk (in the caller's write transaction)."""
-    name = _clean_text(data.name, 120, "Name", required=True)
+    name = _clean_text(data.name, 120, N_("The name is required, up to %(limit)d characters."), required=True)
     nik = validate_nik(data.nik)
     rt, rw = (data.rt or "").strip(), (data.rw or "").strip()
     for value in (rt, rw):
         if value and not RT_RW_RE.match(value):
             raise InvalidInput(N_("RT and RW are numbers of up to three digits."))
-    join_date = data.join_date or dt.date.today()
+    join_date = data.join_date or local_today()
     if db.session.scalar(sa.select(Member.id).where(Member.nik == nik)) is not None:
         raise Conflict(N_("A member with this NIK is already registered."))
     member = Member(
         number=f"{MEMBER_PREFIX}{journal.next_number('AGT', 0):05d}",
         name=name,
         nik=nik,
-        address=_clean_text(data.address, 250, "Address"),
+        address=_clean_text(data.address, 250, N_("The address can have up to %(limit)d characters.")),
         rt=rt.zfill(3) if rt else "",
         rw=rw.zfill(3) if rw else "",
-        kelurahan=_clean_text(data.kelurahan, 80, "Kelurahan"),
+        kelurahan=_clean_text(data.kelurahan, 80, N_("The kelurahan can have up to %(limit)d characters.")),
         phone=normalise_phone(data.phone),
         join_date=join_date,
         status=MemberStatus.ACTIVE,
@@ -138,20 +144,27 @@ def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool =
     return member
 
 
-def set_member_left(member: Member, date: dt.date, author: User | None) -> None:
+def set_member_left(member: Member, date: dt.date, author: User | None, author_name: str = "") -> Slip | None:
+    """A member leaves: kasbon must be repaid; simpanan pokok, wajib and sukarela are paid back in cash."""
     if member.status == MemberStatus.LEFT:
-        return
+        return None
+    if date < member.join_date:
+        raise InvalidInput(N_("A member cannot leave before joining (%(date)s)."), date=member.join_date.isoformat())
     if kasbon_balance(member.id) > 0:
         raise InvalidInput(N_("The member still owes kasbon; it must be repaid first."))
+    balances = {kind: _lowest_from(member.id, simpanan(kind.value), date) for kind in SavingsKind}
+    if any(amount != savings_balance(member.id, kind) for kind, amount in balances.items()):
+        raise InvalidInput(N_("Savings moved after %(date)s: date the leaving on or after the last movement."),
+                           date=date.isoformat())
+    slip = None
+    if sum(balances.values()) > 0:
+        slip = _slip(member, SlipKind.EXIT, None, sum(balances.values()), date, author, None,
+                     lambda s: member_exit_entry(s, {k.value: v for k, v in balances.items() if v}), author_name)
     member.status, member.left_date = MemberStatus.LEFT, date
-    audit.record(
-        "member.left",
-        actor=author,
-        target_type="member",
-        target_id=member.number,
-        before={"status": "active"},
-        after={"status": "left", "left_date": date.isoformat()},
-    )
+    audit.record("member.left", actor=author, actor_name=author_name, target_type="member", target_id=member.number,
+                 before={"status": "active"},
+                 after={"status": "left", "left_date": date.isoformat(), "paid_back": sum(balances.values())})
+    return slip
 
 
 # --- balances -----------------------------------------------------------------------------------
@@ -167,6 +180,23 @@ def _member_net(member_id: int, account_key: str, until: dt.date | None = None) 
     if until is not None:
         query = query.where(JournalEntry.date <= until)
     return int(db.session.scalar(query))
+
+
+def _lowest_from(member_id: int, account_key: str, date: dt.date, sign: int = 1) -> int:
+    """The lowest balance the account reaches from `date` on (sign -1 for the receivable): a movement dated
+    `date` may take at most this much, or some later day would go below zero."""
+    running = sign * _member_net(member_id, account_key, date)
+    lowest = running
+    changes = db.session.scalars(
+        sa.select(Posting.credit - Posting.debit).join(Posting.account).join(Posting.entry)
+        .where(Posting.member_id == member_id, Account.key == account_key, JournalEntry.posted.is_(True),
+               JournalEntry.date > date)
+        .order_by(JournalEntry.date, JournalEntry.id)
+    )
+    for change in changes:
+        running += sign * int(change)
+        lowest = min(lowest, running)
+    return lowest
 
 
 def savings_balance(member_id: int, kind: SavingsKind | str, until: dt.date | None = None) -> int:
@@ -244,6 +274,8 @@ def _slip(
 ) -> Slip:
     if member.status != MemberStatus.ACTIVE:
         raise InvalidInput(N_("%(number)s is no longer an active member."), number=member.number)
+    if date < member.join_date:
+        raise InvalidInput(N_("The date is before the member joined (%(date)s)."), date=member.join_date.isoformat())
     outlet = _savings_outlet()
     number = f"SLP/{date.year}/{journal.next_number('SLP', date.year):06d}"
     summary = SavingsSummary(
@@ -323,7 +355,7 @@ def deposit(
 def withdraw(member: Member, amount: int, date: dt.date, author: User | None, author_name: str = "") -> Slip:
     """Only simpanan sukarela is withdrawn, never below zero."""
     _positive(amount)
-    balance = savings_balance(member.id, SavingsKind.SUKARELA)
+    balance = _lowest_from(member.id, simpanan(SavingsKind.SUKARELA.value), date)
     if amount > balance:
         raise InvalidInput(N_("Not enough simpanan sukarela: the balance is %(balance)s."), balance=_rupiah(balance))
     return _slip(
@@ -341,7 +373,7 @@ def withdraw(member: Member, amount: int, date: dt.date, author: User | None, au
 
 def repay_kasbon(member: Member, amount: int, date: dt.date, author: User | None, author_name: str = "") -> Slip:
     _positive(amount)
-    owed = kasbon_balance(member.id)
+    owed = _lowest_from(member.id, PIUTANG_ANGGOTA, date, sign=-1)
     if amount > owed:
         raise InvalidInput(N_("The member owes %(owed)s on kasbon; the repayment is larger."), owed=_rupiah(owed))
     return _slip(
@@ -365,21 +397,21 @@ class Arrears:
     amount: int
 
 
-def wajib_arrears(as_of: dt.date) -> list[Arrears]:
-    """Active members with months of simpanan wajib unpaid, from their joining month to `as_of`'s month."""
+def wajib_arrears(as_of: dt.date, member_id: int | None = None) -> list[Arrears]:
+    """Active members (or one member) with months of simpanan wajib unpaid, from joining to `as_of`'s month."""
     due_amount = _settings()["simpanan_wajib_amount"]
-    paid: dict[int, set[str]] = {}
-    for member_id, period in db.session.execute(
-        sa.select(Slip.member_id, Slip.period).where(
-            Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT
-        )
-    ):
-        paid.setdefault(member_id, set()).add(period)
-    result = []
-    members = db.session.scalars(
-        sa.select(Member).where(Member.status == MemberStatus.ACTIVE, Member.join_date <= as_of).order_by(Member.number)
+    slips = sa.select(Slip.member_id, Slip.period).where(
+        Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT
     )
-    for member in members:
+    members_query = sa.select(Member).where(Member.status == MemberStatus.ACTIVE, Member.join_date <= as_of)
+    if member_id is not None:
+        slips = slips.where(Slip.member_id == member_id)
+        members_query = members_query.where(Member.id == member_id)
+    paid: dict[int, set[str]] = {}
+    for paid_by, period in db.session.execute(slips):
+        paid.setdefault(paid_by, set()).add(period)
+    result = []
+    for member in db.session.scalars(members_query.order_by(Member.number)):
         months = []
         year, month = member.join_date.year, member.join_date.month
         while (year, month) <= (as_of.year, as_of.month):

@@ -171,6 +171,7 @@ class SlipKind(enum.StrEnum):
     DEPOSIT = "setoran"
     WITHDRAWAL = "penarikan"
     KASBON_REPAYMENT = "angsuran_kasbon"
+    EXIT = "pengembalian"  # savings paid back to a member who leaves
 
 
 class Slip(Base):

@@ -360,6 +360,20 @@ def kasbon_repayment_entry(s: SavingsSummary) -> EntryDraft:
     )
 
 
+def member_exit_entry(s: SavingsSummary, savings: dict[str, int]) -> EntryDraft:
+    """A member leaves: Dr each of their simpanan (pokok, wajib, sukarela); Cr cash paid back."""
+    if sum(savings.values()) != s.amount:
+        raise InvalidInput(N_("The savings paid back must add up to the slip."))
+    return EntryDraft(
+        date=s.date, description=f"Pengembalian simpanan anggota keluar {s.number}", source_type="slip",
+        source_id=s.slip_id, unit=s.unit,
+        lines=lines_from(
+            *(maybe_debit(simpanan(kind), amount, member_id=s.member_id) for kind, amount in sorted(savings.items())),
+            credit(s.cash_account, s.amount),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class MemberShu:
     member_id: int

@@ -131,7 +131,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=30), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('setoran', 'penarikan', 'angsuran_kasbon', name='slip_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('setoran', 'penarikan', 'angsuran_kasbon', 'pengembalian', name='slip_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('savings_kind', sa.Enum('pokok', 'wajib', 'sukarela', name='savings_kind', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('period', sa.String(length=7), nullable=True),
     sa.Column('amount', sa.BigInteger(), nullable=False),

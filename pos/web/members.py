@@ -43,6 +43,7 @@ SLIP_LABELS = {
     SlipKind.DEPOSIT: _l("Deposit"),
     SlipKind.WITHDRAWAL: _l("Withdrawal"),
     SlipKind.KASBON_REPAYMENT: _l("Kasbon repayment"),
+    SlipKind.EXIT: _l("Savings paid back on leaving"),
 }
 STATUS_LABELS = {MemberStatus.ACTIVE: _l("Active"), MemberStatus.LEFT: _l("Left")}
 
@@ -228,7 +229,7 @@ def _member_page(number: str, status: int = 200, *, form: dict | None = None, op
     member = service.member_by_number(number)
     today = _today()
     balances = service.savings_balances(member.id)
-    arrears = next((a for a in service.wajib_arrears(today) if a.member.id == member.id), None)
+    arrears = next(iter(service.wajib_arrears(today, member.id)), None)
     slips = db.session.scalars(
         sa.select(Slip)
         .where(Slip.member_id == member.id)
@@ -330,13 +331,16 @@ def leave(number: str):
         with write_transaction():
             member = service.member_by_number(number)
             was_active = member.status == MemberStatus.ACTIVE
-            service.set_member_left(member, date, g.user)
+            payout = service.set_member_left(member, date, g.user)
             member_number = member.number
+            payout_id = payout.id if payout is not None else None
     except PosError as exc:
         _flash_error(exc)
         return _member_page(number, 400, form=dict(request.form), open_form="keluar")
     if was_active:
         flash(gettext("%(number)s is no longer a member.", number=member_number), "success")
+        if payout_id is not None:
+            return redirect(url_for("members.slip", slip_id=payout_id))
     else:
         flash(gettext("%(number)s had already left.", number=member_number), "warning")
     return redirect(url_for("members.show", number=member_number))

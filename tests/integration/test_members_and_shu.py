@@ -163,3 +163,40 @@ def test_allocation_must_sum_to_one_hundred_percent(books):
     with write_transaction():
         shu.set_allocation({**shu.DEFAULT_ALLOCATION, "cadangan": 2500, "jasa_anggota": 3000}, board)
     assert shu.allocation()["jasa_anggota"] == 3000
+
+
+def test_backdated_movements_cannot_overdraw_any_later_day(books):
+    a = register("Rusdiana", "6371024707910005")
+    with write_transaction():
+        members.deposit(a, SavingsKind.SUKARELA, 50_000, dt.date(2025, 3, 20), None)
+    for date in (dt.date(2025, 3, 1), dt.date(2024, 12, 1)):  # before the money was there; before joining
+        with pytest.raises(InvalidInput):
+            with write_transaction():
+                members.withdraw(a, 50_000, date, None)
+    with pytest.raises(InvalidInput):
+        with write_transaction():
+            members.deposit(a, SavingsKind.SUKARELA, 10_000, dt.date(2020, 1, 1), None)
+    with write_transaction():
+        members.withdraw(a, 20_000, dt.date(2025, 3, 25), None)
+    with pytest.raises(InvalidInput):  # 30.000 left: a 40.000 withdrawal dated before the 20.000 one would overdraw
+        with write_transaction():
+            members.withdraw(a, 40_000, dt.date(2025, 3, 21), None)
+
+
+def test_a_member_who_leaves_is_paid_back_every_savings(books):
+    a = register("Gusti Maulana", "6371020909880006")
+    with write_transaction():
+        members.deposit(a, SavingsKind.WAJIB, 20_000, dt.date(2025, 1, 15), None, period="2025-01")
+        members.deposit(a, SavingsKind.SUKARELA, 75_000, dt.date(2025, 2, 1), None)
+    with pytest.raises(InvalidInput):
+        with write_transaction():
+            members.set_member_left(a, dt.date(2024, 12, 31), None)
+    with write_transaction():
+        slip = members.set_member_left(a, dt.date(2025, 6, 30), None, author_name="test")
+    assert slip.kind.value == "pengembalian" and slip.amount == 195_000
+    assert members.savings_balances(a.id) == {"pokok": 0, "wajib": 0, "sukarela": 0}
+    entry = slip.entry
+    assert sorted((p.account.key, p.debit, p.credit) for p in entry.postings) == sorted([
+        ("simpanan:pokok", 100_000, 0), ("simpanan:wajib", 20_000, 0), ("simpanan:sukarela", 75_000, 0),
+        ("kas:SP", 0, 195_000)])
+    assert members.wajib_arrears(dt.date(2025, 12, 31), a.id) == []  # left members owe no wajib

@@ -314,3 +314,16 @@ def test_any_split_of_a_debit_into_credits_balances(amounts):
     lines = (debit("kas:TK", sum(amounts)), *(credit(f"acct{i}", a) for i, a in enumerate(amounts)))
     draft = EntryDraft(DAY, "x", "t", "1", lines)
     assert draft.total == sum(amounts)
+
+
+def test_member_exit_pays_back_every_savings():
+    from ledger.posting_rules import member_exit_entry
+
+    slip = SavingsSummary("x1", "SLP/2026/000009", DAY, member_id=4, kind="sukarela", amount=195_000,
+                          cash_account="kas:SP")
+    draft = member_exit_entry(slip, {"pokok": 100_000, "wajib": 20_000, "sukarela": 75_000})
+    assert worksheet(draft) == rows(
+        ("simpanan:pokok", 100_000, 0, 4), ("simpanan:wajib", 20_000, 0, 4), ("simpanan:sukarela", 75_000, 0, 4),
+        ("kas:SP", 0, 195_000, None))
+    with pytest.raises(InvalidInput):
+        member_exit_entry(slip, {"pokok": 100_000})
