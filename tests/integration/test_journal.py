@@ -256,3 +256,19 @@ def test_the_books_cannot_be_truncated(books, table):
         with db.engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {table} CASCADE")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Posting)) == 2
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**9)), min_size=0, max_size=5).filter(
+        lambda lines: len(lines) < 2
+        or sum(d for d, _ in lines) != sum(c for _, c in lines)
+        or any((d > 0) == (c > 0) for d, c in lines)
+    )
+)
+def test_any_unbalanced_short_or_malformed_raw_entry_is_refused(books, lines):
+    """Whatever a raw SQL client writes, an entry that is not a proper double entry never gets posted."""
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.engine.begin() as conn:
+            _raw_entry(conn, lines)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry).where(JournalEntry.posted)) == 0
