@@ -157,7 +157,7 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
                 member,
                 SavingsKind.WAJIB,
                 20_000,
-                _day(rng, year, month, today, 1, 10),
+                max(_day(rng, year, month, today, 1, 10), member.join_date),
                 None,
                 period=f"{year}-{month:02d}",
                 author_name=SOURCE,
@@ -181,7 +181,7 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
             members.withdraw(
                 member,
                 balance // 2 // 1000 * 1000,
-                today - dt.timedelta(days=rng.randint(1, 20)),
+                today,
                 None,
                 author_name=SOURCE,
             )
@@ -202,6 +202,8 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                     continue
                 amount = walk_in if member is None else rng.randint(150, 1_400) * 1000 // (1 if unit == "TOKO" else 3)
                 date = _day(rng, year, month, today)
+                if member is not None:
+                    date = max(date, member.join_date)  # a member's purchases start when they join
                 kasbon = 0
                 if member is not None and unit == "TOKO" and rng.random() < 0.15:
                     kasbon = min(amount, members.kasbon_available(member.id)) // 1000 * 1000
@@ -296,7 +298,7 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                 members.repay_kasbon(
                     member,
                     owed if rng.random() < 0.7 else owed // 2 // 1000 * 1000 or owed,
-                    _day(rng, year, month, today, 20, 28),
+                    _day(rng, year, month, today, 28, 28),  # after any kasbon of the month
                     None,
                     author_name=SOURCE,
                 )
