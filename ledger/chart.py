@@ -61,6 +61,7 @@ FIXED = (
     AccountSpec("3-2100", "Cadangan", E, "cadangan"),
     AccountSpec("3-3100", "Modal donasi / hibah", E, "hibah"),
     AccountSpec("3-4100", "SHU tahun berjalan", E, "shu_tahun_berjalan"),
+    AccountSpec("3-9100", "Rekening antar unit", E, "antar_unit"),
     AccountSpec("4-9100", "Pendapatan lain-lain", R, "pendapatan_lain"),
     AccountSpec("4-9200", "Selisih lebih persediaan", R, "pendapatan_selisih_persediaan"),
     AccountSpec("6-1100", "Beban gaji dan honor", X, "beban_gaji"),

@@ -24,6 +24,7 @@ PERSEDIAAN_RUSAK = "persediaan_rusak"
 DANA_SHU_ANGGOTA = "dana_shu_anggota"
 CADANGAN = "cadangan"
 SHU_TAHUN_BERJALAN = "shu_tahun_berjalan"
+ANTAR_UNIT = "antar_unit"
 SAVINGS_KINDS = ("pokok", "wajib", "sukarela")
 SHU_FUNDS = ("pengurus", "karyawan", "pendidikan", "sosial", "pembangunan")
 
@@ -214,6 +215,56 @@ def supplier_payment_entry(p: SupplierPaymentSummary) -> EntryDraft:
         source_id=p.payment_id,
         unit=p.unit,
         lines=(debit(UTANG_USAHA, p.amount, memo=p.supplier[:120]), credit(p.from_account, p.amount)),
+    )
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    """Goods received by one unit from another, at cost."""
+
+    transfer_id: str
+    number: str
+    date: dt.date
+    from_unit: str
+    to_unit: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        _whole(self.amount)
+
+
+def transfer_entry(t: TransferSummary) -> EntryDraft:
+    """Dr the receiving unit's inventory, Cr the sending unit's; each unit balanced by Rekening antar unit."""
+    lines: tuple[Line, ...] = (debit(persediaan(t.to_unit), t.amount, unit=t.to_unit),
+                               credit(persediaan(t.from_unit), t.amount, unit=t.from_unit))
+    if t.from_unit != t.to_unit:
+        lines += (credit(ANTAR_UNIT, t.amount, unit=t.to_unit), debit(ANTAR_UNIT, t.amount, unit=t.from_unit))
+    return EntryDraft(
+        date=t.date, description=f"Mutasi barang {t.number}", source_type="stock_transfer", source_id=t.transfer_id,
+        unit=None, lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class SupplierReturnSummary:
+    return_id: str
+    number: str
+    date: dt.date
+    unit: str
+    supplier: str
+    amount: int
+    refund_account: str = UTANG_USAHA  # a credit note reduces what we owe; or the cash/bank that was refunded
+
+    def __post_init__(self) -> None:
+        _whole(self.amount)
+
+
+def supplier_return_entry(r: SupplierReturnSummary) -> EntryDraft:
+    """Goods sent back: Dr accounts payable (or the cash refunded), Cr inventory at cost."""
+    return EntryDraft(
+        date=r.date, description=f"Retur ke pemasok {r.supplier} {r.number}", source_type="supplier_return",
+        source_id=r.return_id, unit=r.unit,
+        lines=(debit(r.refund_account, r.amount, memo=r.supplier[:120]), credit(persediaan(r.unit), r.amount)),
     )
 
 

@@ -58,7 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
 
-    import ledger.models  # noqa: F401  (each package's tables register on the shared metadata)
+    import inventory.models  # noqa: F401  (each package's tables register on the shared metadata)
+    import ledger.models  # noqa: F401
     import pos.models  # noqa: F401
     from pos.web import register_web
 

@@ -14,12 +14,17 @@ SIGNED_IN = "signed_in"
 
 # Permission names are "<area>.<verb>"; *.view never changes anything, which is what pengawas gets.
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.KASIR: frozenset({"dashboard.view", "till.operate", "members.view", "savings.transact"}),
-    Role.APOTEKER: frozenset({"dashboard.view", "till.operate", "members.view"}),
-    Role.GUDANG: frozenset({"dashboard.view", "outlets.view"}),
+    Role.KASIR: frozenset({"dashboard.view", "till.operate", "members.view", "savings.transact", "catalog.view"}),
+    Role.APOTEKER: frozenset(
+        {"dashboard.view", "till.operate", "members.view", "catalog.view", "stock.view", "stock.manage"}
+    ),
+    Role.GUDANG: frozenset(
+        {"dashboard.view", "outlets.view", "catalog.view", "catalog.manage", "stock.view", "stock.manage"}
+    ),
     Role.MANAJER: frozenset(
         {"dashboard.view", "till.operate", "outlets.view", "audit.view", "settings.view", "approvals.grant",
-         "ledger.view", "members.view", "members.manage", "savings.transact"}
+         "ledger.view", "members.view", "members.manage", "savings.transact", "catalog.view", "catalog.manage",
+         "stock.view", "stock.manage", "stock.approve"}
     ),
     Role.PENGURUS: frozenset(
         {
@@ -36,10 +41,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "members.manage",
             "members.nik",
             "savings.transact",
+            "catalog.view",
+            "stock.view",
         }
     ),
     Role.PENGAWAS: frozenset(
-        {"dashboard.view", "outlets.view", "audit.view", "settings.view", "users.view", "ledger.view", "members.view"}
+        {"dashboard.view", "outlets.view", "audit.view", "settings.view", "users.view", "ledger.view", "members.view",
+         "catalog.view", "stock.view"}
     ),
 }
 

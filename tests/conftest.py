@@ -180,3 +180,70 @@ def books(books_app):
     """`books_app` with an app context pushed, for tests that call services directly."""
     with books_app.app_context():
         yield books_app
+
+
+@pytest.fixture
+def stock_app(books_app):
+    """The demo cooperative with its chart, locations, categories, two suppliers and a few products:
+    beras (kg, karung 25 kg), Indomie (pcs, dus 40), Paracetamol (tablet, strip 10, box 10 strip; batch-tracked)
+    and Amoxicillin (keras). No stock yet."""
+    from decimal import Decimal
+
+    from inventory import catalog
+    from inventory.models import Supplier
+    from inventory.setup import ensure_categories, ensure_locations
+    from pos.db import db, write_transaction
+
+    with books_app.app_context():
+        with write_transaction():
+            ensure_locations()
+            ensure_categories()
+            db.session.add_all([
+                Supplier(code="SPB", name="CV Sumber Pangan Banjar", phone="05113350000"),
+                Supplier(code="PBF", name="PBF Kimia Farma Banjarmasin", phone="05113361111"),
+            ])
+            for data in TEST_PRODUCTS:
+                catalog.create_product(data(Decimal), None)
+        db.session.remove()
+    return books_app
+
+
+def _beras(D):
+    from inventory.catalog import PackInput, ProductInput
+
+    return ProductInput(sku="BRS-PREMIUM", name="Beras Premium Banjar", category="BERAS", unit="TOKO", base_unit="kg",
+                        public_price=14_500, member_price=14_000, het=14_900, sell_by_weight=True,
+                        reorder_point=D(50), barcodes=("8991234560014",),
+                        packs=(PackInput("karung 25 kg", D(25), price=350_000, barcodes=("8991234560021",)),))
+
+
+def _indomie(D):
+    from inventory.catalog import PackInput, ProductInput
+
+    return ProductInput(sku="MIE-GORENG", name="Indomie Goreng 85 g", category="MIE", unit="TOKO", base_unit="pcs",
+                        public_price=3_500, member_price=3_300, tax_code="standard", wholesale_price=3_200,
+                        wholesale_min_qty=D(10), reorder_point=D(40), barcodes=("089686010947",),
+                        packs=(PackInput("dus 40", D(40), price=128_000, barcodes=("8994963002824",)),))
+
+
+def _paracetamol(D):
+    from inventory.catalog import PackInput, ProductInput
+
+    return ProductInput(sku="OBT-PCT500", name="Paracetamol 500 mg", category="OBAT-BEBAS", unit="APOTEK",
+                        base_unit="tablet", public_price=500, member_price=450, tax_code="standard",
+                        drug_class="bebas", nie="DBL123456789012", reorder_point=D(200),
+                        barcodes=("8992753102402",),
+                        packs=(PackInput("strip", D(10), price=4_500), PackInput("box", D(100), price=40_000,
+                                                                                 barcodes=("8999999002503",))))
+
+
+def _amoxicillin(D):
+    from inventory.catalog import PackInput, ProductInput
+
+    return ProductInput(sku="OBT-AMX500", name="Amoxicillin 500 mg", category="OBAT-KERAS", unit="APOTEK",
+                        base_unit="kapsul", public_price=1_200, member_price=1_100, tax_code="standard",
+                        drug_class="keras", nie="DKL987654321098", barcodes=("8991234560038",),
+                        packs=(PackInput("strip", D(10), price=11_000),))
+
+
+TEST_PRODUCTS = (_beras, _indomie, _paracetamol, _amoxicillin)

@@ -6,10 +6,27 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from pos.web import account, admin, api, auth, errors, ledger, main, members, security, templating, till
+    from pos.web import (
+        account,
+        admin,
+        api,
+        auth,
+        catalog,
+        catalog_io,
+        errors,
+        ledger,
+        main,
+        members,
+        security,
+        stock_ops,
+        stock_reports,
+        templating,
+        till,
+    )
 
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    for module in (auth, main, account, admin, till, api, ledger, members):
+    for module in (auth, main, account, admin, till, api, ledger, members, catalog, catalog_io, stock_ops,
+                   stock_reports):
         app.register_blueprint(module.bp)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin/, where flask and waitress-serve live (not resolved: keep the venv)
 HOST = "127.0.0.1"
-E2E_DATABASE = "kasir_e2e"
+E2E_DATABASE = f"kasir_e2e_{os.getpid()}"  # parallel runs on one server must not collide
 FAST_HASH = "pbkdf2:sha256:1000"
 COMMAND_TIMEOUT = 90  # seconds for `flask db upgrade` / `flask demo load`
 START_TIMEOUT = 30  # seconds for /healthz to answer 200

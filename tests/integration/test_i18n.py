@@ -21,6 +21,7 @@ def source_messages() -> set:
         ("pos/**.py", "python"),
         ("config/**.py", "python"),
         ("ledger/**.py", "python"),
+        ("inventory/**.py", "python"),
         ("pos/templates/**.html", "jinja2"),
     ]
     for _file, _line, message, _comments, _context in extract_from_dir(

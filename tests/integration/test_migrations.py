@@ -1,5 +1,7 @@
 """Models and migrations agree, on SQLite and on PostgreSQL; the migrations go down and up again."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -10,7 +12,7 @@ from pos.app import create_app
 from pos.db import db
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
 
-MIGRATION_DB = "kasir_migration_check"
+MIGRATION_DB = f"kasir_migration_check_{os.getpid()}"  # parallel runs on one server must not collide
 
 
 @pytest.fixture

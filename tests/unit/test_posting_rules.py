@@ -327,3 +327,19 @@ def test_member_exit_pays_back_every_savings():
         ("kas:SP", 0, 195_000, None))
     with pytest.raises(InvalidInput):
         member_exit_entry(slip, {"pokok": 100_000})
+
+
+def test_transfer_between_units_balances_each_unit_through_the_inter_unit_account():
+    from ledger.posting_rules import TransferSummary, transfer_entry
+
+    draft = transfer_entry(TransferSummary("t1", "MT/2026/000001", DAY, "GUDANG", "TOKO", 1_250_000))
+    assert sorted((ln.account, ln.debit, ln.credit, ln.unit) for ln in draft.lines) == sorted([
+        ("persediaan:TOKO", 1_250_000, 0, "TOKO"), ("antar_unit", 0, 1_250_000, "TOKO"),
+        ("persediaan:GUDANG", 0, 1_250_000, "GUDANG"), ("antar_unit", 1_250_000, 0, "GUDANG")])
+
+
+def test_return_to_supplier_reduces_what_we_owe():
+    from ledger.posting_rules import SupplierReturnSummary, supplier_return_entry
+
+    draft = supplier_return_entry(SupplierReturnSummary("r1", "RP/1", DAY, "APOTEK", "PBF Sehat", 300_000))
+    assert worksheet(draft) == rows(("utang_usaha", 300_000, 0, None), ("persediaan:APOTEK", 0, 300_000, None))

@@ -1,0 +1,143 @@
+"""Stock moves and on-hand levels, kept together in the caller's write transaction; drift check from the moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from inventory.fefo import InsufficientStock, Lot
+from inventory.models import Batch, Location, MoveKind, Product, StockLevel, StockMove
+from pos.db import db
+from pos.errors import N_, InvalidInput
+
+THOUSANDTH = Decimal("0.001")
+
+
+def quantity(value: Decimal) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        raise InvalidInput(N_("The quantity must be more than zero."))
+    if value != value.quantize(THOUSANDTH):
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=3)
+    if value > Decimal(10**9):
+        raise InvalidInput(N_("That quantity is too large."))
+    return value
+
+
+def _level(product_id: int, location_id: int, batch_id: int | None) -> StockLevel:
+    query = sa.select(StockLevel).where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
+    query = query.where(StockLevel.batch_id.is_(None) if batch_id is None else StockLevel.batch_id == batch_id)
+    level = db.session.scalar(query)
+    if level is None:
+        level = StockLevel(product_id=product_id, location_id=location_id, batch_id=batch_id, quantity=Decimal(0))
+        db.session.add(level)
+        db.session.flush()
+    return level
+
+
+def move(
+    *, product: Product, qty: Decimal, kind: MoveKind, source_type: str, source_id: str, user_name: str,
+    from_location: Location | None = None, to_location: Location | None = None, batch: Batch | None = None,
+    unit_cost: Decimal | None = None, reason: str = "", allow_negative: bool = False,
+) -> StockMove:
+    """Record one move and update the levels it touches. Batch-tracked stock never goes below zero; other
+    goods only with `allow_negative` (the outlet's choice or a manager's override)."""
+    quantity(qty)
+    if product.tracks_batches and batch is None:
+        raise InvalidInput(N_("%(product)s is tracked by batch: say which batch."), product=product.name)
+    if batch is not None and batch.product_id != product.id:
+        raise InvalidInput(N_("That batch belongs to another product."))
+    if from_location is None and to_location is None:
+        raise InvalidInput(N_("A stock move needs a location."))
+    batch_id = batch.id if batch else None
+    if from_location is not None:
+        level = _level(product.id, from_location.id, batch_id)
+        if level.quantity - qty < 0 and (batch is not None or not allow_negative):
+            raise InsufficientStock(
+                N_("Not enough %(product)s at %(location)s: %(available)s on hand, %(wanted)s wanted."),
+                product=product.name, location=from_location.name, available=_fmt(level.quantity), wanted=_fmt(qty),
+            )
+        level.quantity = level.quantity - qty
+    if to_location is not None:
+        level = _level(product.id, to_location.id, batch_id)
+        level.quantity = level.quantity + qty
+    cost = unit_cost if unit_cost is not None else (batch.unit_cost if batch is not None else product.average_cost)
+    record = StockMove(
+        product_id=product.id, batch_id=batch_id, from_location_id=from_location.id if from_location else None,
+        to_location_id=to_location.id if to_location else None, quantity=qty, kind=kind, unit_cost=cost,
+        source_type=source_type, source_id=str(source_id)[:80], reason=reason[:250], user_name=user_name[:40],
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def value_of(qty: Decimal, unit_cost: Decimal) -> int:
+    """A quantity's cost in whole rupiah, rounded half up (the one place stock value is rounded)."""
+    return int((qty * unit_cost).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+def on_hand(product_id: int, location_id: int | None = None, batch_id: int | None = None) -> Decimal:
+    query = sa.select(sa.func.coalesce(sa.func.sum(StockLevel.quantity), 0)).where(StockLevel.product_id == product_id)
+    if location_id is not None:
+        query = query.where(StockLevel.location_id == location_id)
+    if batch_id is not None:
+        query = query.where(StockLevel.batch_id == batch_id)
+    return Decimal(db.session.scalar(query))
+
+
+def lots_at(product_id: int, location_id: int) -> list[Lot]:
+    rows = db.session.execute(
+        sa.select(Batch.id, Batch.lot, Batch.expiry_date, StockLevel.quantity)
+        .join(StockLevel, StockLevel.batch_id == Batch.id)
+        .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id, StockLevel.quantity > 0)
+    )
+    return [Lot(batch_id, lot, expiry, Decimal(qty)) for batch_id, lot, expiry, qty in rows]
+
+
+def average_cost_after_receipt(product: Product, received: Decimal, unit_cost: Decimal) -> Decimal:
+    """Moving average over everything on hand (negative stock counts as none) and what arrives."""
+    held = max(on_hand(product.id), Decimal(0))
+    total = held + received
+    if total <= 0:
+        return unit_cost
+    return ((held * product.average_cost + received * unit_cost) / total).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class Drift:
+    product_id: int
+    batch_id: int | None
+    location_id: int
+    recorded: Decimal
+    from_moves: Decimal
+
+
+def check_drift() -> list[Drift]:
+    """Recompute on-hand from the moves and list every level that disagrees."""
+    from_moves: dict[tuple[int, int | None, int], Decimal] = {}
+    for column, sign in ((StockMove.to_location_id, 1), (StockMove.from_location_id, -1)):
+        rows = db.session.execute(
+            sa.select(StockMove.product_id, StockMove.batch_id, column, sa.func.sum(StockMove.quantity))
+            .where(column.is_not(None)).group_by(StockMove.product_id, StockMove.batch_id, column)
+        )
+        for product_id, batch_id, location_id, total in rows:
+            key = (product_id, batch_id, location_id)
+            from_moves[key] = from_moves.get(key, Decimal(0)) + sign * Decimal(total)
+    recorded = {
+        (lvl.product_id, lvl.batch_id, lvl.location_id): Decimal(lvl.quantity)
+        for lvl in db.session.scalars(sa.select(StockLevel))
+    }
+    problems = []
+    for key in sorted(set(from_moves) | set(recorded), key=lambda k: (k[0], k[1] or 0, k[2])):
+        expected, actual = from_moves.get(key, Decimal(0)), recorded.get(key, Decimal(0))
+        if expected != actual:
+            problems.append(Drift(key[0], key[1], key[2], actual, expected))
+    return problems
+
+
+def _fmt(value: Decimal) -> str:
+    from pos.money import format_number
+
+    return format_number(Decimal(value))
