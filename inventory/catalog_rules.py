@@ -18,7 +18,21 @@ NIE_CLASS_LETTER = {
     "N": DrugClass.NARKOTIKA,
 }
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_.]{0,39}$", re.ASCII)
-BASE_UNITS = ("pcs", "kg", "gram", "liter", "ml", "tablet", "kapsul", "strip", "botol", "sachet", "tube", "pack", "ikat")
+BASE_UNITS = (
+    "pcs",
+    "kg",
+    "gram",
+    "liter",
+    "ml",
+    "tablet",
+    "kapsul",
+    "strip",
+    "botol",
+    "sachet",
+    "tube",
+    "pack",
+    "ikat",
+)
 
 
 def validate_nie(nie: str, drug_class: DrugClass) -> str:
@@ -28,7 +42,9 @@ def validate_nie(nie: str, drug_class: DrugClass) -> str:
     if NIE_CLASS_LETTER.get(nie[1]) != drug_class:
         raise InvalidInput(
             N_("The NIE %(nie)s says drug class %(letter)s, which does not match %(drug_class)s."),
-            nie=nie, letter=nie[1], drug_class=drug_class.value,
+            nie=nie,
+            letter=nie[1],
+            drug_class=drug_class.value,
         )
     return nie
 
