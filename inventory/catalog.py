@@ -148,6 +148,16 @@ def create_product(data: ProductInput, user: User | None) -> Product:
 def add_barcode(product: Product, unit: ProductUnit, code: str, instore: bool = False) -> Barcode:
     """Attach a barcode after checking it: GTINs by their check digit; every code is unique."""
     code = (code or "").strip()
+    rule = measure_base_rule(code)
+    if rule is not None:
+        if not product.sell_by_weight and rule.kind == "weight":
+            raise InvalidInput(N_("Scale codes by weight are for products sold by weight."))
+        if db.session.scalar(sa.select(Barcode.id).where(Barcode.code == code)) is not None:
+            raise Conflict(N_("Barcode %(code)s is already in use."), code=code)
+        barcode = Barcode(code=code, product_id=product.id, product_unit_id=unit.id, instore=True)
+        db.session.add(barcode)
+        db.session.flush()
+        return barcode
     scanned = barcodes.classify(code)
     if scanned.kind == "gs1":
         raise InvalidInput(N_("Give the product's own barcode, not a GS1 element string."))
@@ -159,6 +169,17 @@ def add_barcode(product: Product, unit: ProductUnit, code: str, instore: bool = 
     db.session.add(barcode)
     db.session.flush()
     return barcode
+
+
+def measure_base_rule(code: str) -> barcodes.MeasureRule | None:
+    """The scale rule whose item code this is (value digits all zero): what scale labels are looked up by."""
+    if len(code) != 13 or not code.isdigit():
+        return None
+    for rule in barcodes.DEFAULT_RULES:
+        if code.startswith(rule.prefix) and set(code[rule.value_start:rule.value_end]) == {"0"}:
+            barcodes.validate_gtin(code)
+            return rule
+    return None
 
 
 def generate_instore_barcode(product: Product, unit: ProductUnit | None = None) -> Barcode:

@@ -72,3 +72,41 @@ def approvals():
         approver=approver.username,
         message=gettext("Approved by %(name)s.", name=approver.username),
     ), 201
+
+
+def _today():
+    from pos.web.templating import local_today
+
+    return local_today()
+
+
+@bp.get("/products/lookup")
+@require("catalog.view")
+def product_lookup():
+    """Any barcode (GTIN, variable-measure, GS1 element string) or SKU to what the till needs."""
+    from inventory import lookup
+    from inventory.services import location_by_code
+
+    code = request.args.get("code", "")
+    if not code.strip():
+        raise InvalidInput(N_("Give a code to look up."))
+    location = location_by_code(request.args["lokasi"]) if request.args.get("lokasi") else None
+    return jsonify(lookup.resolve(code, _today(), location))
+
+
+@bp.get("/products/search")
+@require("catalog.view")
+def product_search():
+    """Names as you type: every typed word must start a word of the name."""
+    from inventory import catalog
+    from inventory.lookup import unit_prices
+
+    limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 50)
+    found = catalog.search(request.args.get("q", ""), limit=limit)
+    results = []
+    for product in found:
+        base = next(u for u in product.units if u.factor == 1)
+        public, member = unit_prices(product, base)
+        results.append({"id": product.id, "sku": product.sku, "name": product.name, "base_unit": product.base_unit,
+                        "public_price": public, "member_price": member, "tax_code": product.tax_code.value})
+    return jsonify(results=results)

@@ -1,13 +1,216 @@
-"""(being written)"""
+"""The catalog on screen: search products, see one with its units, barcodes, prices, history and stock;
+add products, change prices (never above the HET), add or generate barcodes, archive."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from inventory import catalog
+from inventory.catalog_rules import BASE_UNITS
+from inventory.models import Category, DrugClass, PriceChange, Product, StockLevel, TaxCode
+from pos.db import db, write_transaction
+from pos.errors import N_, InvalidInput, PosError
+from pos.models import BusinessUnit
+from pos.money import parse_decimal, parse_rupiah
 from pos.permissions import require
 
 bp = Blueprint("catalog", __name__, url_prefix="/produk")
+PAGE_SIZE = 50
+PACK_ROWS = 3
+
+
+def _choices() -> dict:
+    return {
+        "categories": db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+        "business_units": db.session.scalars(sa.select(BusinessUnit).order_by(BusinessUnit.code)).all(),
+        "base_units": BASE_UNITS,
+        "tax_codes": list(TaxCode),
+        "drug_classes": list(DrugClass),
+        "pack_rows": range(PACK_ROWS),
+    }
 
 
 @bp.get("/")
 @require("catalog.view")
 def index():
-    return render_template("base.html")
+    q = request.args.get("q", "").strip()[:80]
+    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
+    status = request.args.get("status", "aktif")
+    if q:
+        products = catalog.search(q, limit=PAGE_SIZE, only_active=status == "aktif")
+        has_next = False
+    else:
+        query = sa.select(Product).order_by(Product.name)
+        if status == "aktif":
+            query = query.where(Product.active.is_(True))
+        elif status == "arsip":
+            query = query.where(Product.active.is_(False))
+        found = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+        products, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    on_hand = (
+        dict(
+            db.session.execute(
+                sa.select(StockLevel.product_id, sa.func.sum(StockLevel.quantity))
+                .where(StockLevel.product_id.in_([p.id for p in products]))
+                .group_by(StockLevel.product_id)
+            ).all()
+        )
+        if products
+        else {}
+    )
+    return render_template(
+        "catalog/index.html", products=products, q=q, page=page, has_next=has_next, status=status, on_hand=on_hand
+    )
+
+
+def _optional_rupiah(text: str) -> int | None:
+    return parse_rupiah(text) if (text or "").strip() else None
+
+
+def _optional_decimal(text: str) -> Decimal | None:
+    return parse_decimal(text) if (text or "").strip() else None
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(code for code in (text or "").replace(",", " ").split() if code)
+
+
+def _product_input(form) -> catalog.ProductInput:
+    packs = []
+    for n in range(PACK_ROWS):
+        name = form.get(f"pack_name_{n}", "").strip()
+        if not name:
+            continue
+        factor = parse_decimal(form.get(f"pack_factor_{n}", ""))
+        packs.append(
+            catalog.PackInput(
+                name=name,
+                factor=factor,
+                price=_optional_rupiah(form.get(f"pack_price_{n}", "")),
+                barcodes=_codes(form.get(f"pack_barcodes_{n}", "")),
+            )
+        )
+    drug_class = form.get("drug_class") or None
+    return catalog.ProductInput(
+        sku=form.get("sku", ""),
+        name=form.get("name", ""),
+        category=form.get("category", ""),
+        unit=form.get("unit", ""),
+        base_unit=form.get("base_unit", ""),
+        public_price=parse_rupiah(form.get("public_price", "")),
+        member_price=parse_rupiah(form.get("member_price", "")),
+        tax_code=form.get("tax_code", "exempt"),
+        wholesale_price=_optional_rupiah(form.get("wholesale_price", "")),
+        wholesale_min_qty=_optional_decimal(form.get("wholesale_min_qty", "")),
+        sell_by_weight=form.get("sell_by_weight") == "1",
+        het=_optional_rupiah(form.get("het", "")),
+        reorder_point=_optional_decimal(form.get("reorder_point", "")) or Decimal(0),
+        tracks_batches=form.get("tracks_batches") == "1" or drug_class is not None,
+        drug_class=drug_class,
+        nie=form.get("nie") or None,
+        owa=form.get("owa") == "1",
+        precursor=form.get("precursor") == "1",
+        cold_chain=form.get("cold_chain") == "1",
+        barcodes=_codes(form.get("barcodes", "")),
+        packs=tuple(packs),
+    )
+
+
+@bp.route("/baru", methods=["GET", "POST"])
+@require("catalog.manage")
+def new():
+    if request.method == "GET":
+        return render_template("catalog/new.html", form={}, **_choices())
+    try:
+        data = _product_input(request.form)
+        if data.reorder_point < 0:
+            raise InvalidInput(N_("The reorder point is zero or more."))
+        with write_transaction():
+            product = catalog.create_product(data, g.user)
+            if request.form.get("instore") == "1" and not data.barcodes:
+                catalog.generate_instore_barcode(product)
+            sku = product.sku
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return render_template("catalog/new.html", form=request.form, **_choices()), 400
+    flash(gettext("Product %(sku)s was added.", sku=sku), "success")
+    return redirect(url_for("catalog.show", sku=sku))
+
+
+def _product(sku: str) -> Product:
+    product = db.session.scalar(sa.select(Product).where(Product.sku == sku.upper()[:40]))
+    if product is None:
+        abort(404)
+    return product
+
+
+@bp.get("/<sku>")
+@require("catalog.view")
+def show(sku: str):
+    product = _product(sku)
+    from inventory.lookup import unit_prices
+
+    prices = {unit.id: unit_prices(product, unit) for unit in product.units}
+    history = db.session.scalars(
+        sa.select(PriceChange).where(PriceChange.product_id == product.id).order_by(PriceChange.id.desc()).limit(50)
+    ).all()
+    levels = db.session.scalars(
+        sa.select(StockLevel).where(StockLevel.product_id == product.id, StockLevel.quantity != 0)
+    ).all()
+    return render_template("catalog/show.html", product=product, prices=prices, history=history, levels=levels)
+
+
+def _back(sku: str, exc: PosError | None = None):
+    if exc is not None:
+        flash(gettext(exc.message, **exc.params), "error")
+    return redirect(url_for("catalog.show", sku=sku))
+
+
+@bp.post("/<sku>/harga")
+@require("catalog.manage")
+def prices(sku: str):
+    try:
+        changes = {
+            "public_price": parse_rupiah(request.form.get("public_price", "")),
+            "member_price": parse_rupiah(request.form.get("member_price", "")),
+            "wholesale_price": _optional_rupiah(request.form.get("wholesale_price", "")),
+            "het": _optional_rupiah(request.form.get("het", "")),
+        }
+        with write_transaction():
+            changed = catalog.change_prices(_product(sku), changes, g.user)
+    except PosError as exc:
+        return _back(sku, exc)
+    flash(gettext("%(n)s price(s) changed.", n=len(changed)), "success")
+    return _back(sku)
+
+
+@bp.post("/<sku>/barcode")
+@require("catalog.manage")
+def add_barcode(sku: str):
+    try:
+        with write_transaction():
+            product = _product(sku)
+            unit = next((u for u in product.units if str(u.id) == request.form.get("unit_id")), None)
+            if unit is None:
+                raise InvalidInput(N_("Choose one of the product's units."))
+            if request.form.get("generate") == "1":
+                barcode = catalog.generate_instore_barcode(product, unit)
+            else:
+                barcode = catalog.add_barcode(product, unit, request.form.get("code", ""))
+            code = barcode.code
+    except PosError as exc:
+        return _back(sku, exc)
+    flash(gettext("Barcode %(code)s was added.", code=code), "success")
+    return _back(sku)
+
+
+@bp.post("/<sku>/status")
+@require("catalog.manage")
+def status(sku: str):
+    with write_transaction():
+        catalog.set_active(_product(sku), request.form.get("active") == "1")
+    return _back(sku)

@@ -19,6 +19,7 @@ from pos.errors import N_, InvalidInput, PosError
 from pos.models import BusinessUnit
 from pos.money import parse_rupiah
 from pos.permissions import require
+from pos.web.templating import local_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/buku")
 PAGE_SIZE = 100
@@ -26,10 +27,7 @@ MAX_MANUAL_LINES = 8
 
 
 def _today() -> dt.date:
-    from pos.formats import to_local
-    from pos.web.templating import display_timezone
-
-    return to_local(dt.datetime.now(dt.UTC), display_timezone()).date()
+    return local_today()
 
 
 def _date_arg(name: str, default: dt.date) -> dt.date:

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -23,7 +22,7 @@ from pos.errors import N_, InvalidInput, PosError
 from pos.models import User
 from pos.money import parse_rupiah
 from pos.permissions import has_permission, require
-from pos.web.templating import display_timezone
+from pos.web.templating import local_today
 from receipts.barcodes import code128_png
 
 bp = Blueprint("members", __name__, url_prefix="/anggota")
@@ -52,8 +51,7 @@ STATUS_LABELS = {MemberStatus.ACTIVE: _l("Active"), MemberStatus.LEFT: _l("Left"
 
 
 def _today() -> dt.date:
-    """Today where the desk is (a server on UTC would otherwise date early-morning slips yesterday)."""
-    return dt.datetime.now(ZoneInfo(display_timezone())).date()
+    return local_today()
 
 
 def _parse_date(text: str | None, default: dt.date, *, allow_future: bool = False) -> dt.date:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import Babel, get_locale
@@ -78,6 +80,11 @@ def display_timezone() -> str:
     if user is not None and user.outlet is not None and user.outlet.timezone:
         return user.outlet.timezone
     return current_app.config["KASIR"]["timezone"]
+
+
+def local_today() -> dt.date:
+    """Today where the user works (a server on UTC would otherwise date early-morning work yesterday)."""
+    return dt.datetime.now(ZoneInfo(display_timezone())).date()
 
 
 def menu_for_request() -> list[MenuItem]:
