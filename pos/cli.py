@@ -156,8 +156,10 @@ def load():
 
 
 def register_cli(app: Flask) -> None:
+    from inventory.cli import stock_cli
     from ledger.cli import ledger_cli
 
+    app.cli.add_command(stock_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)

@@ -127,7 +127,10 @@ def load_demo(books: bool = True) -> bool:
 
         db.session.flush()
         if books:
+            from inventory.demo import load_inventory_demo
+
             changed = load_ledger_demo() or changed
+            changed = load_inventory_demo() or changed
         if db.session.get(SystemFlag, DEMO_FLAG) is None:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
             changed = True

@@ -78,6 +78,22 @@ def test_the_demo_books(app, tmp_path):
     assert runner.invoke(args=["ledger", "export-csv", str(csv_file)]).exit_code == 0
     assert csv_file.read_text(encoding="utf-8-sig").splitlines()[0].startswith("number,date,description")
 
+    # The demo catalog and stock: sembako and medicines, batches some expired, books agreeing with the stock.
+    from inventory import stock
+    from inventory.models import Batch, Product
+
+    with app.app_context():
+        products = db.session.scalar(sa.select(sa.func.count()).select_from(Product))
+        medicines = db.session.scalar(sa.select(sa.func.count()).select_from(Product).where(
+            Product.drug_class.is_not(None)))
+        assert products >= 300 and medicines >= 120
+        today = dt.date.today()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Batch).where(Batch.expiry_date < today)) > 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Batch).where(
+            Batch.expiry_date.between(today, today + dt.timedelta(days=90)))) > 0
+        assert stock.check_drift() == []
+    assert runner.invoke(args=["stock", "check"]).output.startswith("ok")
+
     client = app.test_client()
     assert sign_in(client, "pengurus").status_code == 302
     for unit in ("", "TOKO", "APOTEK", "GUDANG", "SP"):

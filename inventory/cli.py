@@ -1,0 +1,50 @@
+"""`flask --app wsgi stock ...`: locations, the drift check, and the daily move of expired batches to karantina."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask.cli import AppGroup
+
+from inventory import services, stock
+from inventory.setup import ensure_categories, ensure_locations
+from pos.db import write_transaction
+
+stock_cli = AppGroup("stock", help="Stock locations, checks and the daily expiry job.")
+
+
+@stock_cli.command("init")
+def init():
+    """Create the stock locations of every outlet and the default categories."""
+    with write_transaction():
+        created = ensure_locations()
+        ensure_categories()
+    click.echo(f"{len(created)} location(s) created")
+
+
+@stock_cli.command("check")
+def check():
+    """Recompute on-hand from the stock moves and report any level that drifted."""
+    problems = stock.check_drift()
+    for p in problems:
+        click.echo(
+            f"product {p.product_id} batch {p.batch_id} location {p.location_id}: "
+            f"recorded {p.recorded}, moves say {p.from_moves}"
+        )
+    if problems:
+        raise click.ClickException(f"{len(problems)} level(s) drifted")
+    click.echo("ok: on-hand matches the stock moves")
+
+
+@stock_cli.command("quarantine-expired")
+@click.option("--date", "on", default=None, help="the day to judge expiry by, YYYY-MM-DD (default: today)")
+def quarantine_expired(on):
+    """Move expired batches out of gudang, toko and apotek into karantina (run daily, e.g. from cron)."""
+    try:
+        today = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    with write_transaction():
+        moved = services.quarantine_expired(today)
+    click.echo(f"{moved} batch level(s) moved to karantina")
