@@ -125,7 +125,7 @@ def test_cashier_signs_in_opens_a_till_and_hands_over_by_pin(page, recorder, tmp
     heading = page.locator("main h1")
     assert "Siti Rahmah" in heading.inner_text()
     assert heading.inner_text().startswith("Selamat datang")
-    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota"]
+    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota", "Produk"]
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -169,24 +169,24 @@ def test_cashier_signs_in_opens_a_till_and_hands_over_by_pin(page, recorder, tmp
 
 def test_language_switches_to_english_and_back(page, recorder):
     sign_in_by_keyboard(page, "kasir", "demo123")
-    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota"]
+    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota", "Produk"]
 
     tab_to(page, lambda e: e["tag"] == "BUTTON" and e["text"] == "English", "the 'English' button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert menu_labels(page) == ["Dashboard", "Till", "Members"]
+    assert menu_labels(page) == ["Dashboard", "Till", "Members", "Products"]
     assert re.match(r"Good day, Siti Rahmah", page.locator("main h1").inner_text())
     assert urllib.parse.urlsplit(page.url).path == "/", "the language switch should return to the same page"
 
     # The choice is the user's: it survives a reload. Then put it back for the other tests.
     page.reload()
-    assert menu_labels(page) == ["Dashboard", "Till", "Members"]
+    assert menu_labels(page) == ["Dashboard", "Till", "Members", "Products"]
     tab_to(page, lambda e: e["tag"] == "BUTTON" and e["text"] == "Bahasa Indonesia", "the 'Bahasa Indonesia' button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("html").get_attribute("lang") == "id"
-    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota"]
+    assert menu_labels(page) == ["Beranda", "Kasir", "Anggota", "Produk"]
 
     recorder.assert_offline()
     assert not recorder.errors, recorder.errors

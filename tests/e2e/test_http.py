@@ -25,14 +25,17 @@ EXTERNAL_IN_HTML_RE = re.compile(r"""\b(?:src|href|action|srcset)\s*=\s*["']?\s*
 EXTERNAL_IN_CSS_RE = re.compile(r"""(?:url\(\s*["']?|@import\s+["']?)\s*(?:https?:)?//""", re.IGNORECASE)
 
 BOARD_MENU = [
-    "main.dashboard", "members.index", "ledger.index", "main.outlets", "admin.users", "admin.audit", "main.settings",
+    "main.dashboard", "members.index", "catalog.index", "stock_reports.index", "ledger.index", "main.outlets",
+    "admin.users", "admin.audit", "main.settings",
 ]
 EXPECTED_MENUS = {
-    "kasir": ["main.dashboard", "till.index", "members.index"],
-    "apoteker": ["main.dashboard", "till.index", "members.index"],
-    "gudang": ["main.dashboard", "main.outlets"],
+    "kasir": ["main.dashboard", "till.index", "members.index", "catalog.index"],
+    "apoteker": ["main.dashboard", "till.index", "members.index", "catalog.index", "stock_ops.index",
+                 "stock_reports.index"],
+    "gudang": ["main.dashboard", "catalog.index", "stock_ops.index", "stock_reports.index", "main.outlets"],
     "manajer": [
-        "main.dashboard", "till.index", "members.index", "ledger.index", "main.outlets", "admin.audit", "main.settings",
+        "main.dashboard", "till.index", "members.index", "catalog.index", "stock_ops.index", "stock_reports.index",
+        "ledger.index", "main.outlets", "admin.audit", "main.settings",
     ],
     "pengurus": BOARD_MENU,
     "pengawas": BOARD_MENU,

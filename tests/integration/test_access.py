@@ -61,6 +61,15 @@ ROUTES = [
     ("GET", "/anggota/slip/1", None),
     ("GET", "/anggota/AGT-00001/kartu", None),
     ("GET", "/anggota/AGT-00001/laporan", None),
+    ("GET", "/produk/", None),
+    ("GET", "/produk/baru", None),
+    ("POST", "/produk/baru", {"sku": ""}),
+    ("GET", "/produk/MIE-GORENG", None),
+    ("POST", "/produk/MIE-GORENG/harga", {"public_price": "abc"}),
+    ("POST", "/produk/MIE-GORENG/barcode", {"code": ""}),
+    ("POST", "/produk/MIE-GORENG/status", {"active": "1"}),
+    ("GET", "/api/v1/products/lookup", None),
+    ("GET", "/api/v1/products/search", None),
     ("GET", "/login", None),
     ("POST", "/language", {"locale": "id"}),
 ]
@@ -101,6 +110,10 @@ ENDPOINT_OF = {
     "/anggota/AGT-00001/angsur-kasbon": "members.repay_kasbon", "/anggota/AGT-00001/keluar": "members.leave",
     "/anggota/slip/1": "members.slip", "/anggota/AGT-00001/kartu": "members.card",
     "/anggota/AGT-00001/laporan": "members.statement",
+    "/produk/": "catalog.index", "/produk/baru": "catalog.new", "/produk/MIE-GORENG": "catalog.show",
+    "/produk/MIE-GORENG/harga": "catalog.prices", "/produk/MIE-GORENG/barcode": "catalog.add_barcode",
+    "/produk/MIE-GORENG/status": "catalog.status", "/api/v1/products/lookup": "api.product_lookup",
+    "/api/v1/products/search": "api.product_search",
 }
 
 
@@ -179,10 +192,10 @@ def test_the_supervisor_can_read_everything_the_board_reads_but_change_nothing(s
 
 def test_menus_show_only_the_roles_areas(signed_in, client):
     expected = {
-        "kasir": ["main.dashboard", "till.index", "members.index"],
-        "gudang": ["main.dashboard", "main.outlets"],
-        "pengurus": ["main.dashboard", "members.index", "ledger.index", "main.outlets", "admin.users", "admin.audit",
-                     "main.settings"],
+        "kasir": ["main.dashboard", "till.index", "members.index", "catalog.index"],
+        "gudang": ["main.dashboard", "catalog.index", "stock_ops.index", "stock_reports.index", "main.outlets"],
+        "pengurus": ["main.dashboard", "members.index", "catalog.index", "stock_reports.index", "ledger.index",
+                     "main.outlets", "admin.users", "admin.audit", "main.settings"],
     }
     import re
 
