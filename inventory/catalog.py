@@ -62,6 +62,22 @@ class ProductInput:
     packs: tuple[PackInput, ...] = field(default_factory=tuple)
 
 
+MAX_QUANTITY = Decimal(10**9)
+
+
+def check_pack_het(het: int | None, factor: Decimal, *prices: int | None) -> None:
+    """A pack may not cost more than the HET of what it holds."""
+    if het is None:
+        return
+    ceiling = het * factor
+    for price in prices:
+        if price is not None and price > ceiling:
+            from pos.money import format_rupiah
+
+            raise InvalidInput(N_("No price may exceed the HET of %(het)s."),
+                               het=format_rupiah(int(ceiling.to_integral_value())))
+
+
 def words(name: str) -> set[str]:
     return {w[:60] for w in WORD_RE.findall(name.lower())}
 
@@ -90,12 +106,25 @@ def validate(data: ProductInput) -> None:
     except ValueError:
         raise InvalidInput(N_("The tax code is exempt, standard or luxury.")) from None
     validate_prices(data.public_price, data.member_price, data.wholesale_price, data.het)
+    if not isinstance(data.reorder_point, Decimal) or not data.reorder_point.is_finite() or not (
+            0 <= data.reorder_point <= MAX_QUANTITY):
+        raise InvalidInput(N_("The reorder point is zero or more."))
+    names = {data.base_unit.lower()}
     for pack in data.packs:
+        name = (pack.name or "").strip()
+        if not name or len(name) > 40 or name.lower() in names:
+            raise InvalidInput(N_("Each pack has its own name of up to 40 characters."))
+        names.add(name.lower())
+        validate_factor(pack.factor)
         validate_prices(pack.price or 0, pack.member_price or 0, None, None)
-        if data.het is not None and pack.price is not None and pack.factor > 0 and pack.price > data.het * pack.factor:
-            raise InvalidInput(N_("No price may exceed the HET of %(het)s."), het=f"{data.het} x {pack.factor}")
+        check_pack_het(data.het, pack.factor, pack.price, pack.member_price)
     if data.wholesale_price is not None and (data.wholesale_min_qty is None or data.wholesale_min_qty <= 0):
         raise InvalidInput(N_("A wholesale price needs the quantity from which it applies."))
+    if data.wholesale_min_qty is not None and (not data.wholesale_min_qty.is_finite() or not (
+            0 < data.wholesale_min_qty <= MAX_QUANTITY)):
+        raise InvalidInput(N_("A wholesale price needs the quantity from which it applies."))
+    if data.nie and not data.drug_class:
+        raise InvalidInput(N_("An NIE is given for medicines: choose the drug class too."))
     if data.drug_class:
         try:
             drug_class = DrugClass(data.drug_class)
@@ -148,6 +177,8 @@ def create_product(data: ProductInput, user: User | None) -> Product:
 def add_barcode(product: Product, unit: ProductUnit, code: str, instore: bool = False) -> Barcode:
     """Attach a barcode after checking it: GTINs by their check digit; every code is unique."""
     code = (code or "").strip()
+    if unit.product_id != product.id:
+        raise InvalidInput(N_("That unit belongs to another product."))
     rule = measure_base_rule(code)
     if rule is not None:
         if not product.sell_by_weight and rule.kind == "weight":
@@ -197,6 +228,9 @@ def change_prices(product: Product, changes: dict[str, int | None], user: User) 
         raise InvalidInput(N_("Unknown price field."))
     new = {name: getattr(product, name) for name in PRICE_FIELDS} | changes
     validate_prices(new["public_price"], new["member_price"], new["wholesale_price"], new["het"])
+    for pack in product.units:
+        if pack.factor != 1:
+            check_pack_het(new["het"], pack.factor, pack.price, pack.member_price)
     if new["public_price"] is None or new["member_price"] is None:
         raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
     history = []

@@ -35,6 +35,9 @@ BASE_UNITS = (
 )
 
 
+MAX_PRICE = 10**12  # a trillion rupiah: far above any price, far below the column's limit
+
+
 def validate_nie(nie: str, drug_class: DrugClass) -> str:
     nie = (nie or "").strip().upper()
     if not NIE_RE.match(nie):
@@ -57,8 +60,8 @@ def validate_sku(sku: str) -> str:
 
 
 def validate_prices(public: int, member: int, wholesale: int | None, het: int | None) -> None:
-    for value in (public, member, wholesale):
-        if value is not None and (type(value) is not int or value < 0):
+    for value in (public, member, wholesale, het):
+        if value is not None and (type(value) is not int or value < 0 or value > MAX_PRICE):
             raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
     if het is not None:
         if type(het) is not int or het <= 0:

@@ -388,7 +388,10 @@ def _align_books_with_stock(today: dt.date) -> None:
         from inventory.models import Batch
 
         cost = (
-            db.session.get(Batch, batch_id).unit_cost if batch_id else db.session.get(Product, product_id).average_cost
+            db.session.get(Batch, batch_id).unit_cost
+            if batch_id
+            else services.stock.average_cost(product_id, db.session.scalar(
+                sa.select(BusinessUnit.id).where(BusinessUnit.code == unit_code)))
         )
         value[unit_code] = value.get(unit_code, 0) + services.stock.value_of(D(qty), cost)
     balances = {

@@ -79,7 +79,6 @@ class Product(Base):
     reorder_point: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
     active: Mapped[bool] = mapped_column(default=True)
     tracks_batches: Mapped[bool] = mapped_column(default=False)
-    average_cost: Mapped[Decimal] = mapped_column(COST, default=Decimal(0))
     drug_class: Mapped[DrugClass | None] = mapped_column(enum_column(DrugClass, "drug_class"))
     nie: Mapped[str | None] = mapped_column(sa.String(15))
     owa: Mapped[bool] = mapped_column(default=False)
@@ -316,3 +315,16 @@ class ProductWord(Base):
     word: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
 
     __table_args__ = (sa.Index("ix_product_word_word", "word", "product_id"),)
+
+
+class ProductCost(Base):
+    """Moving average cost per base unit of a product in one business unit: each unit keeps its own books, so a
+    receipt in the shop never re-prices the warehouse's stock."""
+
+    __tablename__ = "product_cost"
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("business_unit.id"), primary_key=True)
+    average_cost: Mapped[Decimal] = mapped_column(COST, default=Decimal(0))
+
+    __table_args__ = (sa.CheckConstraint("average_cost >= 0", name="cost"),)

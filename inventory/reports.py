@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from inventory import fefo, stock
+
 from inventory.models import (
     Batch,
     Category,
@@ -127,7 +128,7 @@ def _level_query():
 
 
 def _row(level: StockLevel, product: Product, location: Location, unit: BusinessUnit, batch: Batch | None) -> OnHandRow:
-    cost = batch.unit_cost if batch is not None else product.average_cost
+    cost = batch.unit_cost if batch is not None else stock.average_cost(product.id, unit.id)
     return OnHandRow(product, location, unit, batch, _qty(level.quantity), Decimal(cost))
 
 

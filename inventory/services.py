@@ -46,6 +46,18 @@ from pos.models import User
 SERIES = {"receipt": "PB", "transfer": "MT", "count": "SO", "write_off": "PM", "supplier_return": "RP"}
 
 
+def moment(date: dt.date) -> dt.datetime:
+    """When a dated document's moves happened: now for today's documents, midday of their own day otherwise,
+    so a backdated receipt sits on the stock card on the same day as its journal entry."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(current_app.config["KASIR"]["timezone"])
+    now = dt.datetime.now(zone)
+    if date == now.date():
+        return now.astimezone(dt.timezone.utc)
+    return dt.datetime.combine(date, dt.time(12, 0), zone).astimezone(dt.timezone.utc)
+
+
 def _number(kind: str, date: dt.date) -> str:
     series = SERIES[kind]
     return f"{series}/{date.year}/{journal.next_number(series, date.year):06d}"
@@ -67,14 +79,17 @@ def location_by_code(code: str) -> Location:
 
 
 def quarantine_of(location: Location) -> Location:
-    """The karantina of the location's outlet, or failing that, any karantina of the same business unit."""
+    """The karantina of the location's outlet, or failing that one of the same business unit: quarantine never
+    moves goods (and their value) into another unit's books."""
+    from pos.models import Outlet
+
     found = db.session.scalar(sa.select(Location).where(
         Location.outlet_id == location.outlet_id, Location.kind == LocationKind.KARANTINA))
     if found is None:
-        found = db.session.scalar(sa.select(Location).join(Location.outlet).where(
-            Location.kind == LocationKind.KARANTINA).order_by(Location.id))
+        found = db.session.scalar(sa.select(Location).join(Outlet).where(
+            Location.kind == LocationKind.KARANTINA, Outlet.unit_id == location.outlet.unit_id).order_by(Location.id))
     if found is None:
-        raise NotFound(N_("There is no karantina location."))
+        raise NotFound(N_("%(location)s has no karantina in its business unit."), location=location.name)
     return found
 
 
@@ -139,10 +154,10 @@ def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
         if line.product.tracks_batches:
             batch = _batch_for(line, data, unit_cost)
         else:
-            line.product.average_cost = stock.average_cost_after_receipt(line.product, base_qty, unit_cost)
+            stock.average_in(line.product, data.location, base_qty, unit_cost)
         stock.move(product=line.product, qty=base_qty, kind=MoveKind.RECEIPT, source_type="receipt",
                    source_id=number, user_name=_who(user), to_location=data.location, batch=batch,
-                   unit_cost=unit_cost)
+                   unit_cost=unit_cost, at=moment(data.date))
         value = stock.value_of(line.quantity, Decimal(line.unit_cost))
         total += value
         db.session.add(StockDocumentLine(document_id=document.id, product_id=line.product.id,
@@ -177,6 +192,13 @@ def _batch_for(line: ReceiptLine, data: ReceiptInput, unit_cost: Decimal) -> Bat
         if batch.expiry_date != line.expiry:
             raise Conflict(N_("Lot %(lot)s is already known with expiry %(date)s."), lot=lot,
                            date=batch.expiry_date.isoformat() if batch.expiry_date else "-")
+        # The same lot again at another price: its cost becomes the average over what is held and what arrives,
+        # so the stock's value keeps matching what the books were charged.
+        held = max(stock.on_hand(line.product.id, batch_id=batch.id), Decimal(0))
+        received = to_base(line.quantity, line.unit.factor)
+        if held + received > 0 and unit_cost != batch.unit_cost:
+            batch.unit_cost = ((held * Decimal(batch.unit_cost) + received * unit_cost) / (held + received)).quantize(
+                Decimal("0.0001"))
         return batch
     batch = Batch(product_id=line.product.id, lot=lot, expiry_date=line.expiry, received_date=data.date,
                   unit_cost=unit_cost, supplier_id=data.supplier.id)
@@ -238,7 +260,7 @@ def send_transfer(source: Location, destination: Location, requests: list[Transf
         for batch, qty in picks:
             move = stock.move(product=request.product, qty=qty, kind=MoveKind.TRANSFER, source_type="transfer",
                               source_id=number, user_name=_who(user), from_location=source, batch=batch,
-                              reason=request.reason, allow_negative=negative_allowed(source))
+                              reason=request.reason, allow_negative=negative_allowed(source), at=moment(date))
             db.session.add(StockDocumentLine(document_id=document.id, product_id=request.product.id,
                                              batch_id=batch.id if batch else None, quantity=qty,
                                              unit_cost=move.unit_cost, reason=request.reason[:250]))
@@ -255,9 +277,11 @@ def receive_transfer(document: StockDocument, user: User | None, date: dt.date |
     total = 0
     for line in document.lines:
         product = db.session.get(Product, line.product_id)
+        if line.batch is None and document.from_location.outlet.unit_id != destination.outlet.unit_id:
+            stock.average_in(product, destination, line.quantity, Decimal(line.unit_cost))
         stock.move(product=product, qty=line.quantity, kind=MoveKind.TRANSFER, source_type="transfer",
                    source_id=document.number, user_name=_who(user), to_location=destination, batch=line.batch,
-                   unit_cost=line.unit_cost)
+                   unit_cost=line.unit_cost, at=moment(date or document.date))
         total += stock.value_of(line.quantity, line.unit_cost)
     document.status, document.total, document.approved_by = "received", total, _who(user)
     from_unit, to_unit = _unit_code(document.from_location), _unit_code(destination)
@@ -327,10 +351,10 @@ def approve_count(document: StockDocument, approver: User, date: dt.date | None 
         variance = line.counted - now  # against the books now, not at opening: sales in between are not variances
         if variance == 0:
             continue
-        cost = line.batch.unit_cost if line.batch else product.average_cost
+        cost = stock.cost_at(product, location, line.batch)
         kwargs = dict(product=product, qty=abs(variance), kind=MoveKind.ADJUSTMENT, source_type="count",
                       source_id=document.number, user_name=approver.username, batch=line.batch, unit_cost=cost,
-                      reason="stock opname")
+                      reason="stock opname", at=moment(date or document.date))
         if variance > 0:
             stock.move(to_location=location, **kwargs)
             gain += stock.value_of(variance, cost)
@@ -399,7 +423,7 @@ def _goods_out(kind: str, location: Location, lines: list[OutLine], reason: str,
     for line in lines:
         move = stock.move(product=line.product, qty=stock.quantity(line.quantity), kind=move_kind, source_type=kind,
                           source_id=number, user_name=_who(user), from_location=location, batch=line.batch,
-                          reason=reason, allow_negative=negative_allowed(location))
+                          reason=reason, allow_negative=negative_allowed(location), at=moment(date))
         total += stock.value_of(line.quantity, move.unit_cost)
         db.session.add(StockDocumentLine(document_id=document.id, product_id=line.product.id,
                                          batch_id=line.batch.id if line.batch else None, quantity=line.quantity,

@@ -18,7 +18,7 @@ CATEGORIES = (
 )
 LOCATIONS_BY_UNIT = {
     UnitKind.GUDANG: (LocationKind.GUDANG, LocationKind.KARANTINA),
-    UnitKind.TOKO: (LocationKind.TOKO,),
+    UnitKind.TOKO: (LocationKind.TOKO, LocationKind.KARANTINA),
     UnitKind.APOTEK: (LocationKind.APOTEK, LocationKind.KARANTINA),
 }
 LOCATION_NAMES = {LocationKind.GUDANG: "Gudang", LocationKind.TOKO: "Rak toko", LocationKind.APOTEK: "Rak apotek",

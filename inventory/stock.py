@@ -8,7 +8,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from inventory.fefo import InsufficientStock, Lot
-from inventory.models import Batch, Location, MoveKind, Product, StockLevel, StockMove
+import datetime as dt
+
+from inventory.models import Batch, Location, MoveKind, Product, ProductCost, StockLevel, StockMove
 from pos.db import db
 from pos.errors import N_, InvalidInput
 
@@ -39,7 +41,7 @@ def _level(product_id: int, location_id: int, batch_id: int | None) -> StockLeve
 def move(
     *, product: Product, qty: Decimal, kind: MoveKind, source_type: str, source_id: str, user_name: str,
     from_location: Location | None = None, to_location: Location | None = None, batch: Batch | None = None,
-    unit_cost: Decimal | None = None, reason: str = "", allow_negative: bool = False,
+    unit_cost: Decimal | None = None, reason: str = "", allow_negative: bool = False, at: dt.datetime | None = None,
 ) -> StockMove:
     """Record one move and update the levels it touches. Batch-tracked stock never goes below zero; other
     goods only with `allow_negative` (the outlet's choice or a manager's override)."""
@@ -62,11 +64,12 @@ def move(
     if to_location is not None:
         level = _level(product.id, to_location.id, batch_id)
         level.quantity = level.quantity + qty
-    cost = unit_cost if unit_cost is not None else (batch.unit_cost if batch is not None else product.average_cost)
+    cost = unit_cost if unit_cost is not None else cost_at(product, from_location or to_location, batch)
     record = StockMove(
         product_id=product.id, batch_id=batch_id, from_location_id=from_location.id if from_location else None,
         to_location_id=to_location.id if to_location else None, quantity=qty, kind=kind, unit_cost=cost,
         source_type=source_type, source_id=str(source_id)[:80], reason=reason[:250], user_name=user_name[:40],
+        **({"at": at} if at is not None else {}),
     )
     db.session.add(record)
     db.session.flush()
@@ -96,13 +99,41 @@ def lots_at(product_id: int, location_id: int) -> list[Lot]:
     return [Lot(batch_id, lot, expiry, Decimal(qty)) for batch_id, lot, expiry, qty in rows]
 
 
-def average_cost_after_receipt(product: Product, received: Decimal, unit_cost: Decimal) -> Decimal:
-    """Moving average over everything on hand (negative stock counts as none) and what arrives."""
-    held = max(on_hand(product.id), Decimal(0))
+def average_cost(product_id: int, unit_id: int) -> Decimal:
+    found = db.session.get(ProductCost, (product_id, unit_id))
+    return Decimal(found.average_cost) if found is not None else Decimal(0)
+
+
+def cost_at(product: Product, location: Location, batch: Batch | None = None) -> Decimal:
+    """What one base unit costs there: the batch's own cost, or the moving average of the location's unit."""
+    if batch is not None:
+        return Decimal(batch.unit_cost)
+    return average_cost(product.id, location.outlet.unit_id)
+
+
+def held_in_unit(product_id: int, unit_id: int) -> Decimal:
+    from pos.models import Outlet
+
+    query = (sa.select(sa.func.coalesce(sa.func.sum(StockLevel.quantity), 0))
+             .join(Location, StockLevel.location_id == Location.id).join(Outlet)
+             .where(StockLevel.product_id == product_id, Outlet.unit_id == unit_id))
+    return Decimal(db.session.scalar(query))
+
+
+def average_in(product: Product, location: Location, received: Decimal, unit_cost: Decimal) -> Decimal:
+    """Goods arrive in the location's unit at `unit_cost`: the unit's moving average over what it holds (negative
+    stock counts as none) and what arrives. Call before moving the goods in."""
+    unit_id = location.outlet.unit_id
+    held = max(held_in_unit(product.id, unit_id), Decimal(0))
+    row = db.session.get(ProductCost, (product.id, unit_id))
+    if row is None:
+        row = ProductCost(product_id=product.id, unit_id=unit_id, average_cost=Decimal(0))
+        db.session.add(row)
     total = held + received
-    if total <= 0:
-        return unit_cost
-    return ((held * product.average_cost + received * unit_cost) / total).quantize(Decimal("0.0001"))
+    new = unit_cost if total <= 0 else (held * Decimal(row.average_cost) + received * unit_cost) / total
+    row.average_cost = new.quantize(Decimal("0.0001"))
+    db.session.flush()
+    return Decimal(row.average_cost)
 
 
 @dataclass(frozen=True)

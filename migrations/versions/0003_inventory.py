@@ -55,7 +55,6 @@ def upgrade():
     sa.Column('reorder_point', sa.Numeric(precision=18, scale=3), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('tracks_batches', sa.Boolean(), nullable=False),
-    sa.Column('average_cost', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('drug_class', sa.Enum('bebas', 'bebas_terbatas', 'keras', 'psikotropika', 'narkotika', name='drug_class', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('nie', sa.String(length=15), nullable=True),
     sa.Column('owa', sa.Boolean(), nullable=False),
@@ -123,6 +122,15 @@ def upgrade():
     with op.batch_alter_table('product_unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_product_unit_product_id'), ['product_id'], unique=False)
 
+    op.create_table('product_cost',
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('average_cost', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.CheckConstraint('average_cost >= 0', name=op.f('ck_product_cost_cost')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_product_cost_product_id_product')),
+    sa.ForeignKeyConstraint(['unit_id'], ['business_unit.id'], name=op.f('fk_product_cost_unit_id_business_unit')),
+    sa.PrimaryKeyConstraint('product_id', 'unit_id', name=op.f('pk_product_cost'))
+    )
     op.create_table('product_word',
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('word', sa.String(length=60), nullable=False),
@@ -287,6 +295,7 @@ def downgrade():
         batch_op.drop_index('ix_product_word_word')
 
     op.drop_table('product_word')
+    op.drop_table('product_cost')
     with op.batch_alter_table('product_unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_unit_product_id'))
 

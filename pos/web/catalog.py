@@ -161,7 +161,12 @@ def show(sku: str):
     levels = db.session.scalars(
         sa.select(StockLevel).where(StockLevel.product_id == product.id, StockLevel.quantity != 0)
     ).all()
-    return render_template("catalog/show.html", product=product, prices=prices, history=history, levels=levels)
+    from inventory.models import ProductCost
+
+    costs = db.session.execute(sa.select(BusinessUnit.name, ProductCost.average_cost).join(
+        BusinessUnit, ProductCost.unit_id == BusinessUnit.id).where(ProductCost.product_id == product.id)).all()
+    return render_template("catalog/show.html", product=product, prices=prices, history=history, levels=levels,
+                           costs=costs)
 
 
 def _back(sku: str, exc: PosError | None = None):

@@ -70,6 +70,18 @@ ROUTES = [
     ("POST", "/produk/MIE-GORENG/status", {"active": "1"}),
     ("GET", "/api/v1/products/lookup", None),
     ("GET", "/api/v1/products/search", None),
+    ("GET", "/stok/", None),
+    ("GET", "/stok/persediaan", None),
+    ("GET", "/stok/kartu", None),
+    ("GET", "/stok/kartu/MIE-GORENG", None),
+    ("GET", "/stok/kedaluwarsa", None),
+    ("GET", "/stok/pesan-ulang", None),
+    ("GET", "/stok/nilai", None),
+    ("GET", "/produk/berkas/", None),
+    ("GET", "/produk/berkas/ekspor.csv", None),
+    ("GET", "/produk/berkas/ekspor.xlsx", None),
+    ("POST", "/produk/berkas/periksa", {}),
+    ("POST", "/produk/berkas/impor", {}),
     ("GET", "/login", None),
     ("POST", "/language", {"locale": "id"}),
 ]
@@ -114,6 +126,12 @@ ENDPOINT_OF = {
     "/produk/MIE-GORENG/harga": "catalog.prices", "/produk/MIE-GORENG/barcode": "catalog.add_barcode",
     "/produk/MIE-GORENG/status": "catalog.status", "/api/v1/products/lookup": "api.product_lookup",
     "/api/v1/products/search": "api.product_search",
+    "/stok/": "stock_reports.index", "/stok/persediaan": "stock_reports.on_hand", "/stok/kartu": "stock_reports.card_lookup",
+    "/stok/kartu/MIE-GORENG": "stock_reports.card", "/stok/kedaluwarsa": "stock_reports.expiry",
+    "/stok/pesan-ulang": "stock_reports.reorder", "/stok/nilai": "stock_reports.value",
+    "/produk/berkas/": "catalog_io.index", "/produk/berkas/ekspor.csv": "catalog_io.export_csv",
+    "/produk/berkas/ekspor.xlsx": "catalog_io.export_xlsx", "/produk/berkas/periksa": "catalog_io.check",
+    "/produk/berkas/impor": "catalog_io.run_import",
 }
 
 

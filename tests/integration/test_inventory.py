@@ -52,7 +52,8 @@ def test_receiving_batches_and_average_cost_post_to_the_ledger(stock_app):
                 payment="cash")
         assert stock.on_hand(pct.id) == D(300)
         assert {b.lot: b.unit_cost for b in db.session.scalars(sa.select(Batch))} == {"LATE": D(300), "SOON": D(310)}
-        assert get(Product, sku="BRS-PREMIUM").average_cost == D("12500.0000")  # (50x12.000 + 50x13.000) / 100
+        gudang_unit = services.location_by_code("GD-GUDANG").outlet.unit_id
+        assert stock.average_cost(beras.id, gudang_unit) == D("12500.0000")  # (50x12.000 + 50x13.000) / 100
         scope = reports.Scope(dt.date(2000, 1, 1), TODAY)
         tb = reports.trial_balance(scope)
         assert tb.balanced
@@ -102,6 +103,33 @@ def test_transfers_pick_fefo_and_expired_batches_never_move(stock_app):
         for code in ("GUDANG", "APOTEK"):
             unit_row = db.session.scalar(sa.select(reports.BusinessUnit).where(reports.BusinessUnit.code == code))
             assert reports.trial_balance(reports.Scope(dt.date(2000, 1, 1), TODAY, unit_row)).balanced
+
+
+def test_each_unit_keeps_its_own_average_cost(stock_app):
+    """A receipt in the shop must not re-price the warehouse's stock: the books are kept per unit."""
+    with stock_app.app_context():
+        beras = get(Product, sku="BRS-PREMIUM")
+        kg = unit(beras, "kg")
+        receive("B1", [services.ReceiptLine(beras, kg, D(100), 12_000)], supplier="SPB")
+        gd, tk = services.location_by_code("GD-GUDANG"), services.location_by_code("TK-TOKO")
+        with write_transaction():
+            doc = services.send_transfer(gd, tk, [services.TransferRequest(beras, D(30))], TODAY, None)
+            services.receive_transfer(doc, None)
+        receive("B2", [services.ReceiptLine(beras, kg, D(30), 13_000)], location="TK-TOKO", supplier="SPB")
+        assert stock.average_cost(beras.id, gd.outlet.unit_id) == D(12_000)
+        assert stock.average_cost(beras.id, tk.outlet.unit_id) == D(12_500)
+        balances = {row.account.key: row.closing for row in reports.trial_balance(
+            reports.Scope(dt.date(2000, 1, 1), TODAY)).rows}
+        assert balances["persediaan:GUDANG"] == 70 * 12_000
+        assert balances["persediaan:TOKO"] == 60 * 12_500
+
+
+def test_a_lot_received_again_at_another_price_is_re_averaged(stock_app):
+    with stock_app.app_context():
+        pct = paracetamol_lots()  # LATE: 200 tablets at 300
+        receive("INV-AGAIN", [services.ReceiptLine(pct, unit(pct, "box"), D(2), 36_000, "LATE",
+                                                   TODAY + dt.timedelta(days=400))])
+        assert get(Batch, lot="LATE").unit_cost == D(330)  # (200 x 300 + 200 x 360) / 400
 
 
 def test_quarantine_moves_expired_batches_out_of_sale(stock_app):

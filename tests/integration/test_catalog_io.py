@@ -1,0 +1,457 @@
+"""The catalog as a file: export, check (every problem with its row and column), import, over HTTP and directly.
+
+Assertions rest on status codes, numbers, the database and data attributes of the pages (data-row, data-column,
+data-count), not on English words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+from inventory import catalog, catalog_io, stock
+from inventory.catalog import PackInput, ProductInput
+from inventory.models import Barcode, Location, MoveKind, PriceChange, Product, ProductUnit, ProductWord
+from pos.db import db, write_transaction
+from pos.errors import InvalidInput
+from pos.models import AuditEntry, User
+from tests.conftest import csrf_token
+
+ERROR_RE = re.compile(r'<tr data-row="(\d+)" data-column="([a-z_]*)" data-message="([^"]*)"')
+COUNT_RE = re.compile(r'data-count="(\w+)">([\d.]+)<')
+TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def snapshot() -> dict:
+    """Every catalog table, row by row, the price history, and how many imports the audit log holds."""
+    db.session.rollback()  # what the requests committed, not a stale snapshot
+
+    def rows(model):
+        table = model.__table__
+        return [tuple(r) for r in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))]
+
+    return {
+        "product": rows(Product),
+        "product_unit": rows(ProductUnit),
+        "barcode": rows(Barcode),
+        "product_word": rows(ProductWord),
+        "price_change": rows(PriceChange),
+        "imports": db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "catalog.import")),
+    }
+
+
+def product_count() -> int:
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Product))
+
+
+def product(sku: str) -> Product:
+    return db.session.scalar(sa.select(Product).where(Product.sku == sku))
+
+
+def user(name: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.username == name))
+
+
+def exported_records() -> list[dict]:
+    """The CSV export as dicts (text as in the file)."""
+    text = catalog_io.export_csv().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def to_csv(records: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=catalog_io.COLUMNS)
+    writer.writeheader()
+    for record in records:
+        writer.writerow({name: record.get(name, "") for name in catalog_io.COLUMNS})
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def to_xlsx(records: list[dict]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(catalog_io.COLUMNS))
+    for record in records:
+        sheet.append([record.get(name) or None for name in catalog_io.COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def new_record(**values) -> dict:
+    record = {"sku": "GULA-1KG", "name": "Gula Pasir 1 kg", "category": "GULA", "unit": "TOKO", "base_unit": "pcs",
+              "public_price": "17.500", "member_price": "17.000", "tax_code": "exempt", "het": "18.000",
+              "reorder_point": "20", "active": "ya", "barcodes": "8991234560045",
+              "packs": "bal 20 | 20 | 340.000 | 330.000 | 8991234560052"}
+    record.update(values)
+    return record
+
+
+def add_odd_products(app) -> None:
+    """Products that test the round trip hardest: archived, a wholesale price, decimals, a pack name with | and ;,
+    an in-store barcode, a name that looks like a formula, a pack with only a member price."""
+    with app.app_context():
+        with write_transaction():
+            odd = catalog.create_product(ProductInput(
+                sku="TLR-AYAM", name="=Telur ayam ras", category="TELUR", unit="TOKO", base_unit="kg",
+                public_price=28_000, member_price=27_500, wholesale_price=27_000, wholesale_min_qty=Decimal("2.5"),
+                sell_by_weight=True, reorder_point=Decimal("12.75"), cold_chain=True, barcodes=("INT-TLR-01",),
+                packs=(PackInput("peti | 15; kg", Decimal("15.5"), None, 400_000, ("8991234560069",)),),
+            ), None)
+            catalog.generate_instore_barcode(odd)
+            archived = catalog.create_product(ProductInput(
+                sku="OBT-CTM", name="CTM 4 mg", category="OBAT-TERBATAS", unit="APOTEK", base_unit="tablet",
+                public_price=200, member_price=180, het=250, drug_class="bebas_terbatas", nie="DTL111122223333",
+                owa=True, precursor=True,
+            ), None)
+            catalog.set_active(archived, False)
+        db.session.remove()
+
+
+def post_file(client, filename: str, data: bytes):
+    return client.post("/produk/berkas/periksa", data={"csrf_token": csrf_token(client),
+                                                       "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def errors_of(page: str) -> set[tuple[int, str, str]]:
+    return {(int(row), column, message) for row, column, message in ERROR_RE.findall(page)}
+
+
+# --- export ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_csv_export_writes_codes_and_indonesian_numbers(stock_app):
+    add_odd_products(stock_app)
+    with stock_app.app_context():
+        data = catalog_io.export_csv()
+        assert data.startswith("\ufeff".encode())
+        records = {r["sku"]: r for r in exported_records()}
+        assert list(records) == ["BRS-PREMIUM", "MIE-GORENG", "OBT-AMX500", "OBT-CTM",
+                                 "OBT-PCT500", "TLR-AYAM"]
+        mie = records["MIE-GORENG"]
+        assert (mie["public_price"], mie["wholesale_price"], mie["wholesale_min_qty"]) == ("3.500", "3.200", "10")
+        assert mie["barcodes"] == "089686010947"  # the UPC's leading zero is kept
+        assert mie["packs"] == "dus 40 | 40 | 128.000 | | 8994963002824"
+        assert records["BRS-PREMIUM"]["packs"] == "karung 25 kg | 25 | 350.000 | | 8991234560021"
+        assert records["OBT-PCT500"]["packs"] == "strip | 10 | 4.500; box | 100 | 40.000 | | 8999999002503"
+        assert (records["OBT-PCT500"]["drug_class"], records["OBT-PCT500"]["tracks_batches"]) == ("bebas", "ya")
+        assert records["OBT-CTM"]["active"] == "tidak"
+        odd = records["TLR-AYAM"]
+        assert odd["name"] == "'=Telur ayam ras"  # no formula for the spreadsheet
+        assert odd["reorder_point"] == "12,75" and odd["wholesale_min_qty"] == "2,5"
+        assert odd["packs"] == r"peti \| 15\; kg | 15,5 | | 400.000 | 8991234560069"
+        assert odd["barcodes"].startswith("INT-TLR-01 20")
+
+
+def test_the_xlsx_export_keeps_codes_as_text_and_numbers_as_numbers(stock_app):
+    add_odd_products(stock_app)
+    with stock_app.app_context():
+        sheet = load_workbook(io.BytesIO(catalog_io.export_xlsx())).active
+        header = [c.value for c in sheet[1]]
+        assert header == list(catalog_io.COLUMNS)
+        rows = {r[0].value: {name: cell for name, cell in zip(header, r, strict=True)}
+                for r in sheet.iter_rows(min_row=2)}
+        beras = rows["BRS-PREMIUM"]
+        assert beras["barcodes"].value == "8991234560014" and beras["barcodes"].data_type == "s"
+        assert beras["barcodes"].number_format == "@" and beras["sku"].number_format == "@"
+        assert beras["public_price"].value == 14_500 and beras["het"].value == 14_900
+        assert rows["TLR-AYAM"]["name"].value == "'=Telur ayam ras" and rows["TLR-AYAM"]["name"].data_type == "s"
+        assert rows["TLR-AYAM"]["reorder_point"].value == Decimal("12.75")
+
+
+def test_downloads_over_http(stock_app, signed_in, client):
+    signed_in("kasir")  # catalog.view is everyone's
+    response = client.get("/produk/berkas/ekspor.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="produk-' in response.headers["Content-Disposition"]
+    assert b"MIE-GORENG" in response.data
+    response = client.get("/produk/berkas/ekspor.xlsx")
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+
+
+# --- round trip -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_reimporting_an_unchanged_export_changes_nothing(stock_app, kind):
+    add_odd_products(stock_app)
+    with stock_app.app_context():
+        before = snapshot()
+        data = catalog_io.export_csv() if kind == "csv" else catalog_io.export_xlsx()
+        rows = catalog_io.read_file(f"produk.{kind}", data)
+        report = catalog_io.dry_run(rows)
+        assert report.ok, report.errors
+        assert (report.to_create, report.to_update, report.unchanged) == (0, 0, 6)
+        with write_transaction():
+            catalog_io.apply(rows, user("gudang"))
+        after = snapshot()
+        assert after == before
+        assert len(after["price_change"]) == len(before["price_change"])
+
+
+def test_reimporting_over_http_changes_nothing_either(stock_app, signed_in, client):
+    add_odd_products(stock_app)
+    with stock_app.app_context():
+        before = snapshot()
+    signed_in("gudang")
+    data = client.get("/produk/berkas/ekspor.xlsx").data
+    page = post_file(client, "produk.xlsx", data)
+    assert page.status_code == 200
+    assert dict(COUNT_RE.findall(page.text)) == {"create": "0", "update": "0", "unchanged": "6"}
+    token = TOKEN_RE.search(page.text).group(1)
+    response = client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client), "token": token})
+    assert response.status_code == 302
+    with stock_app.app_context():
+        assert snapshot() == before
+
+
+# --- bad files --------------------------------------------------------------------------------------------------------
+
+
+def bad_records() -> list[dict]:
+    return [
+        new_record(sku="BAD-CHECK", barcodes="8991234560015", packs=""),  # row 2: check digit should be 4
+        new_record(sku="BAD-HET", public_price="19.000", barcodes="", packs=""),  # row 3: above the HET of 18.000
+        new_record(sku="BAD-NIE", category="OBAT-KERAS", unit="APOTEK", base_unit="tablet", drug_class="keras",
+                   nie="DBL123456789012", het="", barcodes="", packs=""),  # row 4: B is bebas, not keras
+        new_record(sku="BAD-CAT", category="SEPATU", barcodes="", packs=""),  # row 5
+        new_record(sku="DUP-SKU", barcodes="", packs=""),  # row 6
+        new_record(sku="dup-sku", barcodes="", packs=""),  # row 7: the same SKU once upper-cased
+        new_record(sku="BAD-PRICE", member_price="abc", barcodes="", packs=""),  # row 8
+        new_record(sku="BAD-REORDER", reorder_point="-5", barcodes="", packs=""),  # row 9
+        new_record(sku="GOOD-ONE", barcodes="", packs=""),  # row 10: no problem
+        new_record(sku="MIE-GORENG", name="Indomie Goreng", category="MIE", barcodes="8991234560014",
+                   packs="dus 40 | 24", het=""),  # row 11: beras's barcode; the dus holds 40
+        new_record(sku="BAD-MANY", name="", unit="PASAR", base_unit="ton", tax_code="ppn", het="0",
+                   wholesale_price="100", sell_by_weight="mungkin", drug_class="jamu",
+                   barcodes="ABC!", packs="bal"),  # row 12: many problems at once
+    ]
+
+
+EXPECTED_ERRORS = {
+    (2, "barcodes"), (3, "public_price"), (4, "nie"), (5, "category"), (7, "sku"), (8, "member_price"),
+    (9, "reorder_point"), (11, "barcodes"), (11, "packs"),
+    (12, "name"), (12, "unit"), (12, "base_unit"), (12, "tax_code"), (12, "het"), (12, "wholesale_min_qty"),
+    (12, "sell_by_weight"), (12, "drug_class"), (12, "barcodes"), (12, "packs"),
+}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_every_problem_is_listed_with_row_and_column_and_nothing_is_imported(stock_app, signed_in, client, kind):
+    with stock_app.app_context():
+        before = snapshot()
+    records = bad_records()
+    data = to_csv(records) if kind == "csv" else to_xlsx(records)
+    signed_in("gudang")
+    page = post_file(client, f"katalog.{kind}", data)
+    assert page.status_code == 400
+    found = errors_of(page.text)
+    assert {(row, column) for row, column, _ in found} == EXPECTED_ERRORS
+    messages = {(row, column): message for row, column, message in found}
+    assert messages[(2, "barcodes")].startswith("The check digit of %(code)s is wrong")
+    assert messages[(3, "public_price")].startswith("No price may exceed the HET")
+    assert "does not match" in messages[(4, "nie")]
+    assert messages[(5, "category")] == "No category %(code)s."
+    assert "already in row" in messages[(7, "sku")]
+    assert "is not a number" in messages[(8, "member_price")]
+    assert messages[(9, "reorder_point")] == "The reorder point is zero or more."
+    assert messages[(11, "barcodes")] == "Barcode %(code)s is already in use."
+    assert "size of an existing pack" in messages[(11, "packs")]
+    assert f'data-error-count="{len(EXPECTED_ERRORS)}"' in page.text
+    assert TOKEN_RE.search(page.text) is None  # no import button
+    assert re.search(r'<tr data-row="2" data-column="barcodes"[^>]*>.*?8991234560015.*?</tr>', page.text, re.S)
+    with stock_app.app_context():
+        assert snapshot() == before
+        rows = catalog_io.read_file(f"katalog.{kind}", data)
+        with pytest.raises(InvalidInput):
+            with write_transaction():
+                catalog_io.apply(rows, user("gudang"))
+        assert snapshot() == before
+
+
+def test_changes_a_file_may_not_make_to_an_existing_product(stock_app):
+    with stock_app.app_context():
+        with write_transaction():
+            mie = product("MIE-GORENG")
+            stock.move(product=mie, qty=Decimal(40), kind=MoveKind.RECEIPT, source_type="test", source_id="1",
+                       user_name="test", to_location=db.session.scalar(sa.select(Location).where(
+                           Location.code == "TK-TOKO")), unit_cost=Decimal(3000))
+        records = {r["sku"]: r for r in exported_records()}
+        records["MIE-GORENG"].update(unit="APOTEK", base_unit="kg", tracks_batches="ya",
+                                     barcodes="089686010947 8994963002824",  # the dus's code on the base unit
+                                     packs="dus 40 | 40 | 128.000")
+        records["BRS-PREMIUM"].update(het="13.000", public_price="13.000", member_price="13.000")  # karung > 25 x
+        records["OBT-PCT500"].update(nie="", packs="strip | 10 | 4.500; box | 100 | 40.000 | | 8999999002503; "
+                                                   "blister | 5 | 2.500 | | 8992753102402")  # base's code on a pack
+        records["OBT-AMX500"].update(drug_class="", nie="DKL987654321098")  # an NIE without a class
+        report = catalog_io.dry_run([{**r, catalog_io.ROW_KEY: n} for n, r in enumerate(records.values(), start=2)])
+        found = {(e.row, e.column, e.message) for e in report.errors}
+        rows = {sku: n for n, sku in enumerate(records, start=2)}
+        assert {(row, column) for row, column, _ in found} == {
+            (rows["MIE-GORENG"], "unit"), (rows["MIE-GORENG"], "base_unit"), (rows["MIE-GORENG"], "tracks_batches"),
+            (rows["MIE-GORENG"], "barcodes"), (rows["BRS-PREMIUM"], "packs"), (rows["OBT-PCT500"], "nie"),
+            (rows["OBT-PCT500"], "packs"), (rows["OBT-AMX500"], "nie"),
+        }
+        assert report.to_create == report.to_update == 0 and not report.plans
+
+
+# --- clean files ------------------------------------------------------------------------------------------------------
+
+
+def test_a_clean_file_creates_and_updates_and_keeps_the_price_history(stock_app, signed_in, client, tmp_path):
+    with stock_app.app_context():
+        records = {r["sku"]: r for r in exported_records()}
+        old_changes = len(snapshot()["price_change"])
+    records["MIE-GORENG"].update(name="Indomie Goreng Original 85 g", public_price="3.600", member_price="3400",
+                                 reorder_point="60", cold_chain="ya", barcodes="089686010947 INT-MIE-01",
+                                 packs="dus 40 | 40 | 130.000 | 126.000 | 8994963002824; pak 5 | 5 | 17.500 | | "
+                                       "8991234560076")
+    records["OBT-AMX500"]["active"] = "tidak"
+    records["GULA-1KG"] = new_record()
+    signed_in("gudang")
+    page = post_file(client, "katalog.csv", to_csv(list(records.values())))
+    assert page.status_code == 200, errors_of(page.text)
+    assert dict(COUNT_RE.findall(page.text)) == {"create": "1", "update": "2", "unchanged": "2"}
+    with stock_app.app_context():
+        assert product_count() == 4  # checking writes nothing
+    token = TOKEN_RE.search(page.text).group(1)
+    kept = list((Path(stock_app.instance_path) / "imports").glob("*.bin"))
+    assert len(kept) == 1 and token in kept[0].name
+    response = client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client), "token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/produk/berkas/")
+    assert not kept[0].exists()
+    with stock_app.app_context():
+        assert product_count() == 5
+        gula = product("GULA-1KG")
+        assert (gula.public_price, gula.member_price, gula.het, gula.reorder_point) == (17_500, 17_000, 18_000, 20)
+        assert {(u.name, u.factor, u.price, u.member_price) for u in gula.units} == {
+            ("pcs", 1, None, None), ("bal 20", 20, 340_000, 330_000)}
+        assert {(b.code, b.product_unit.name) for b in gula.barcodes} == {
+            ("8991234560045", "pcs"), ("8991234560052", "bal 20")}
+        mie = product("MIE-GORENG")
+        assert mie.name == "Indomie Goreng Original 85 g" and mie.cold_chain and mie.reorder_point == 60
+        assert (mie.public_price, mie.member_price) == (3_600, 3_400)
+        assert catalog.search("original") == [mie]
+        changes = {(c.field, c.old, c.new, c.changed_by) for c in db.session.scalars(
+            sa.select(PriceChange).where(PriceChange.product_id == mie.id))}
+        assert changes == {("public_price", 3_500, 3_600, "gudang"), ("member_price", 3_300, 3_400, "gudang")}
+        assert len(snapshot()["price_change"]) == old_changes + 2
+        units = {u.name: u for u in mie.units}
+        assert (units["dus 40"].price, units["dus 40"].member_price) == (130_000, 126_000)
+        assert units["pak 5"].factor == 5 and units["pak 5"].price == 17_500
+        assert {b.code for b in mie.barcodes} == {"089686010947", "INT-MIE-01", "8994963002824", "8991234560076"}
+        assert not product("OBT-AMX500").active
+        assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "catalog.import")).after == {
+            "created": 1, "updated": 2, "rows": 5}
+    page = client.get("/produk/berkas/")
+    assert page.status_code == 200
+    assert re.search(r"flash-success[^>]*>[^<]*\b1\b[^<]*\b2\b", page.text)
+
+
+def test_the_import_is_exactly_the_checked_upload_and_only_once(stock_app, signed_in, client, demo_app):
+    signed_in("gudang")
+    page = post_file(client, "katalog.csv", to_csv([new_record()]))
+    token = TOKEN_RE.search(page.text).group(1)
+    # A manager cannot import the storekeeper's checked file, nor anyone a made-up or malformed token.
+    signed_in("manajer")
+    for forged in (token, "A" * 32, "../../etc/passwd", ""):
+        response = client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client), "token": forged})
+        assert response.status_code == 400
+    with stock_app.app_context():
+        assert product_count() == 4
+    signed_in("gudang")
+    assert client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client),
+                                                     "token": token}).status_code == 302
+    with stock_app.app_context():
+        assert product_count() == 5
+    again = client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client), "token": token})
+    assert again.status_code == 400
+    with stock_app.app_context():
+        assert product_count() == 5
+
+
+def test_a_catalog_changed_since_the_check_is_caught_at_import(stock_app, signed_in, client):
+    signed_in("gudang")
+    page = post_file(client, "katalog.csv", to_csv([new_record()]))
+    token = TOKEN_RE.search(page.text).group(1)
+    with stock_app.app_context():
+        with write_transaction():  # someone else gives the GULA barcode to beras in the meantime
+            beras = product("BRS-PREMIUM")
+            catalog.add_barcode(beras, beras.units[0], "8991234560045")
+        db.session.remove()
+    response = client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client), "token": token})
+    assert response.status_code == 400
+    assert (2, "barcodes", "Barcode %(code)s is already in use.") in errors_of(response.text)
+    with stock_app.app_context():
+        assert product_count() == 4
+
+
+# --- refusals and access ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filename, data", [
+    ("katalog.txt", b"sku,name\n"),
+    ("katalog.xls", b"\xd0\xcf\x11\xe0 old excel"),
+    ("katalog.xlsx", b"not a workbook"),
+    ("katalog.csv", b""),
+    ("katalog.csv", b"sku,nama,harga\nA,B,1\n"),  # wrong headers
+    ("katalog.csv", b"sku,name,price\n" + b"x" * (5 * 1024 * 1024)),  # more than 5 MB
+])
+def test_wrong_files_are_refused_with_400(stock_app, signed_in, client, filename, data):
+    with stock_app.app_context():
+        before = snapshot()
+    signed_in("gudang")
+    response = post_file(client, filename, data)
+    assert response.status_code == 400
+    assert "data-upload" in response.text  # the form is there to try again
+    with stock_app.app_context():
+        assert snapshot() == before
+
+
+def test_a_body_far_beyond_the_limit_is_400_too(stock_app, signed_in, client):
+    with stock_app.app_context():
+        before = snapshot()
+    signed_in("gudang")
+    response = post_file(client, "katalog.csv", b"x" * (7 * 1024 * 1024))
+    assert response.status_code == 400
+    with stock_app.app_context():
+        assert snapshot() == before
+    assert client.get("/produk/berkas/").status_code == 200  # the session is fine afterwards
+
+
+def test_an_upload_without_a_file_is_400(stock_app, signed_in, client):
+    signed_in("gudang")
+    response = client.post("/produk/berkas/periksa", data={"csrf_token": csrf_token(client)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+
+
+def test_who_may_upload(stock_app, signed_in, client):
+    for role in ("kasir", "apoteker", "pengurus", "pengawas"):
+        signed_in(role)
+        assert client.get("/produk/berkas/").status_code == 403, role
+        assert post_file(client, "katalog.csv", to_csv([new_record()])).status_code == 403, role
+        assert client.post("/produk/berkas/impor", data={"csrf_token": csrf_token(client),
+                                                         "token": "A" * 32}).status_code == 403, role
+        assert client.get("/produk/berkas/ekspor.csv").status_code == 200, role
+    with stock_app.app_context():
+        assert product_count() == 4
+    for role in ("gudang", "manajer"):
+        signed_in(role)
+        page = client.get("/produk/berkas/")
+        assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+        assert 'data-download="csv"' in page.text and 'data-download="xlsx"' in page.text
+        assert page.text.count("data-column=") == len(catalog_io.COLUMNS)
