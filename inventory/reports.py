@@ -11,7 +11,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from inventory import fefo, stock
-
 from inventory.models import (
     Batch,
     Category,

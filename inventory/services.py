@@ -54,8 +54,8 @@ def moment(date: dt.date) -> dt.datetime:
     zone = ZoneInfo(current_app.config["KASIR"]["timezone"])
     now = dt.datetime.now(zone)
     if date == now.date():
-        return now.astimezone(dt.timezone.utc)
-    return dt.datetime.combine(date, dt.time(12, 0), zone).astimezone(dt.timezone.utc)
+        return now.astimezone(dt.UTC)
+    return dt.datetime.combine(date, dt.time(12, 0), zone).astimezone(dt.UTC)
 
 
 def _number(kind: str, date: dt.date) -> str:

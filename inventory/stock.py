@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from inventory.fefo import InsufficientStock, Lot
-import datetime as dt
-
 from inventory.models import Batch, Location, MoveKind, Product, ProductCost, StockLevel, StockMove
 from pos.db import db
 from pos.errors import N_, InvalidInput

@@ -1,13 +1,721 @@
-"""(being written)"""
+"""Warehouse operations on screen: goods receipt (a scanned GS1 code fills lot and expiry), transfers with a FEFO
+pick list, stock counts (blind for the counter, a manager approves the variances), write-offs, returns to suppliers,
+and a page for every stock document.
 
-from flask import Blueprint, render_template
+Each form is parsed the Indonesian way and hands one use case of inventory.services to a write transaction; a domain
+error shows the form again, as typed, with 400 (409 for a conflict such as an invoice received before) and nothing
+changed."""
 
-from pos.permissions import require
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from inventory import barcodes, fefo, lookup, services, stock
+from inventory.catalog_rules import to_base
+from inventory.models import (
+    Batch,
+    Location,
+    LocationKind,
+    Product,
+    ProductUnit,
+    StockDocument,
+    StockLevel,
+    StockMove,
+    Supplier,
+)
+from ledger.models import JournalEntry
+from pos import audit
+from pos.db import db, write_transaction
+from pos.errors import N_, InvalidInput, PosError
+from pos.models import AuditEntry
+from pos.money import parse_decimal, parse_quantity, parse_rupiah
+from pos.permissions import has_permission, require
+from pos.web.templating import local_today
 
 bp = Blueprint("stock_ops", __name__, url_prefix="/gudang")
+
+MAX_LINES = 10
+RECENT = 10
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+KINDS = ("receipt", "transfer", "count", "write_off", "supplier_return")
+KIND_LABELS = {
+    "receipt": _l("Goods receipt"),
+    "transfer": _l("Transfer"),
+    "count": _l("Stock count"),
+    "write_off": _l("Write-off"),
+    "supplier_return": _l("Return to supplier"),
+}
+STATUS_LABELS = {
+    "done": _l("Done"),
+    "sent": _l("Sent, on the way"),
+    "received": _l("Received"),
+    "open": _l("Being counted"),
+    "counted": _l("Counted, waiting for approval"),
+    "approved": _l("Approved"),
+}
+PAYMENT_LABELS = {"credit": _l("On credit (utang usaha)"), "cash": _l("Cash"), "bank": _l("Bank")}
+COUNT_RECORDED = "stock.count_recorded"  # audit action: who typed counts into a count sheet
+
+
+def _labels() -> dict:
+    return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS,
+            "max_lines": MAX_LINES, "rows": range(MAX_LINES)}
+
+
+# --- parsing helpers ----------------------------------------------------------------------------
+
+
+def _flash_error(exc: PosError) -> None:
+    flash(gettext(exc.message, **exc.params), "error")
+
+
+def _status(exc: PosError) -> int:
+    """A form's refusal: 409 when it clashes with what is already there, else 400 (also for unknown codes)."""
+    return 409 if exc.status == 409 else 400
+
+
+def _date(text: str | None) -> dt.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(N_("'%(text)s' is not a date; write it as YYYY-MM-DD."), text=text[:20]) from None
+
+
+def _document_date(text: str | None) -> dt.date:
+    """A document's date: today when left empty, never in the future."""
+    today = local_today()
+    value = _date(text) or today
+    if value > today:
+        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.isoformat())
+    return value
+
+
+def _location(code: str | None, *, karantina: bool = True) -> Location:
+    if not (code or "").strip():
+        raise InvalidInput(N_("Choose a location."))
+    location = services.location_by_code(code or "")
+    if not karantina and location.kind == LocationKind.KARANTINA:
+        raise InvalidInput(N_("Choose a location other than karantina."))
+    return location
+
+
+def _supplier(code: str | None) -> Supplier:
+    code = (code or "").strip()[:20]
+    supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == code, Supplier.active.is_(True)))
+    if supplier is None:
+        raise InvalidInput(N_("Choose a supplier."))
+    return supplier
+
+
+@dataclass(frozen=True)
+class Found:
+    product: Product
+    unit: ProductUnit  # the unit the code names (a pack's barcode), else the base unit
+    gs1: barcodes.Gs1Data | None
+
+
+def _find(code: str | None, today: dt.date) -> Found:
+    """A product by SKU, barcode or GS1 element string (as a scanner sends it or as "(01)...(17)...(10)...")."""
+    text = (code or "").strip()
+    if not text:
+        raise InvalidInput(N_("Give the product's SKU or barcode."))
+    scanned = barcodes.classify(text, today=today)  # GS1 data goes through barcodes.parse_gs1
+    found = lookup.resolve(text, today)
+    product = db.session.get(Product, found["product"]["id"])
+    unit = db.session.get(ProductUnit, found["unit"]["id"])
+    return Found(product, unit, scanned.gs1)
+
+
+def _unit(product: Product, name: str | None, default: ProductUnit) -> ProductUnit:
+    name = (name or "").strip()
+    if not name:
+        return default
+    for unit in product.units:
+        if unit.name.lower() == name.lower():
+            return unit
+    raise InvalidInput(N_("%(product)s has no unit %(unit)s."), product=product.name, unit=name[:40])
+
+
+def _batch(product: Product, lot: str | None) -> Batch | None:
+    lot = (lot or "").strip().upper()[:20]
+    if not lot:
+        return None
+    batch = db.session.scalar(sa.select(Batch).where(Batch.product_id == product.id, Batch.lot == lot))
+    if batch is None:
+        raise InvalidInput(N_("%(product)s has no lot %(lot)s."), product=product.name, lot=lot)
+    return batch
+
+
+def _counted(text: str) -> Decimal:
+    value = parse_decimal(text)
+    if value < 0:
+        raise InvalidInput(N_("A counted quantity is zero or more."))
+    if -value.as_tuple().exponent > 3:
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=3)
+    return value
+
+
+def _on_line(n: int, exc: PosError) -> InvalidInput:
+    return InvalidInput(N_("Line %(n)d: %(error)s"), n=n + 1, error=gettext(exc.message, **exc.params))
+
+
+def _filled(form: dict, n: int, names: tuple[str, ...]) -> bool:
+    return any(form.get(f"{name}_{n}", "").strip() for name in names)
+
+
+@dataclass(frozen=True)
+class LineIn:
+    """A typed line resolved: product, the unit typed in, the quantity in it and in base units, the batch named."""
+
+    n: int  # the form's row, from 0
+    product: Product
+    unit: ProductUnit
+    quantity: Decimal
+    base: Decimal
+    batch: Batch | None
+    reason: str = ""
+
+
+OUT_FIELDS = ("sku", "unit", "qty", "batch")
+TRANSFER_FIELDS = (*OUT_FIELDS, "reason")
+
+
+def _lines(form: dict, today: dt.date, fields: tuple[str, ...]) -> list[LineIn]:
+    """Lines of product + quantity in any of its units (+ batch by lot, + reason); SKU shown as resolved."""
+    lines = []
+    for n in range(MAX_LINES):
+        if not _filled(form, n, fields):
+            continue
+        try:
+            found = _find(form.get(f"sku_{n}"), today)
+            product = found.product
+            form[f"sku_{n}"] = product.sku
+            unit = _unit(product, form.get(f"unit_{n}"), found.unit)
+            form[f"unit_{n}"] = unit.name
+            quantity = parse_quantity(form.get(f"qty_{n}", ""))
+            base = stock.quantity(to_base(quantity, unit.factor))
+            lot = form.get(f"batch_{n}", "").strip()
+            if not lot and found.gs1 is not None and found.gs1.lot:
+                lot = form[f"batch_{n}"] = found.gs1.lot
+            batch = _batch(product, lot) if product.tracks_batches else None
+            reason = form.get(f"reason_{n}", "").strip()[:250]
+        except PosError as exc:
+            raise _on_line(n, exc) from exc
+        lines.append(LineIn(n, product, unit, quantity, base, batch, reason))
+    return lines
+
+
+def _line_info(form: dict, location: Location | None, today: dt.date) -> dict[int, dict]:
+    """For the lines whose product is known: its unit names and, at `location`, its batches in FEFO order."""
+    info: dict[int, dict] = {}
+    for n in range(MAX_LINES):
+        try:
+            found = _find(form.get(f"sku_{n}"), today)
+        except PosError:
+            continue
+        product = found.product
+        lots = []
+        if product.tracks_batches and location is not None:
+            lots = [{"lot": lot.lot, "expiry": lot.expiry, "quantity": lot.quantity,
+                     "expired": fefo.is_expired(lot.expiry, today)}
+                    for lot in fefo.fefo_order(stock.lots_at(product.id, location.id))]
+        info[n] = {"product": product, "units": [u.name for u in product.units], "lots": lots}
+    return info
+
+
+def _quiet_location(code: str | None) -> Location | None:
+    try:
+        return _location(code)
+    except PosError:
+        return None
+
+
+def _locations(*, karantina: bool = True) -> list[Location]:
+    query = sa.select(Location).order_by(Location.code)
+    if not karantina:
+        query = query.where(Location.kind != LocationKind.KARANTINA)
+    return list(db.session.scalars(query))
+
+
+def _suppliers() -> list[Supplier]:
+    return list(db.session.scalars(sa.select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)))
+
+
+def _unit_names() -> list[str]:
+    return list(db.session.scalars(sa.select(ProductUnit.name).join(Product).where(Product.active.is_(True))
+                                   .distinct().order_by(ProductUnit.name)))
+
+
+# --- operations home ----------------------------------------------------------------------------
 
 
 @bp.get("/")
 @require("stock.manage")
 def index():
-    return render_template("base.html")
+    return _index_page({"date": local_today().isoformat()})
+
+
+def _index_page(form: dict, status: int = 200):
+    recent = {
+        kind: db.session.scalars(sa.select(StockDocument).where(StockDocument.kind == kind)
+                                 .order_by(StockDocument.id.desc()).limit(RECENT)).all()
+        for kind in KINDS
+    }
+    waiting = db.session.scalars(sa.select(StockDocument).where(
+        StockDocument.kind == "transfer", StockDocument.status == "sent").order_by(StockDocument.date,
+                                                                                   StockDocument.id)).all()
+    counts = db.session.scalars(sa.select(StockDocument).where(
+        StockDocument.kind == "count", StockDocument.status.in_(("open", "counted"))).order_by(StockDocument.id)).all()
+    return render_template("stock_ops/index.html", recent=recent, kinds=KINDS, waiting=waiting, counts=counts,
+                           locations=_locations(), form=form, today=local_today(), **_labels()), status
+
+
+# --- goods receipt ------------------------------------------------------------------------------
+
+RECEIPT_FIELDS = ("sku", "unit", "qty", "cost", "lot", "expiry")
+
+
+def _receipt_line(form: dict, n: int, today: dt.date) -> services.ReceiptLine:
+    found = _find(form.get(f"sku_{n}"), today)
+    if found.gs1 is not None:  # a GS1 string pasted or scanned into the SKU field: lot and expiry come with it
+        if not form.get(f"lot_{n}", "").strip() and found.gs1.lot:
+            form[f"lot_{n}"] = found.gs1.lot
+        if not form.get(f"expiry_{n}", "").strip() and found.gs1.expiry:
+            form[f"expiry_{n}"] = found.gs1.expiry.isoformat()
+    form[f"sku_{n}"] = found.product.sku
+    unit = _unit(found.product, form.get(f"unit_{n}"), found.unit)
+    form[f"unit_{n}"] = unit.name
+    quantity = parse_quantity(form.get(f"qty_{n}", ""))
+    cost_text = form.get(f"cost_{n}", "").strip()
+    if not cost_text:
+        raise InvalidInput(N_("Give the cost per unit."))
+    cost = parse_rupiah(cost_text)
+    if cost < 0:
+        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    return services.ReceiptLine(found.product, unit, quantity, cost, form.get(f"lot_{n}", "").strip(),
+                                _date(form.get(f"expiry_{n}")))
+
+
+def _receipt_input(form: dict, today: dt.date) -> services.ReceiptInput:
+    supplier = _supplier(form.get("supplier"))
+    date = _document_date(form.get("date"))
+    location = _location(form.get("location"), karantina=False)
+    ppn_text = form.get("ppn", "").strip()
+    ppn = parse_rupiah(ppn_text) if ppn_text else 0
+    if ppn < 0:
+        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    lines = []
+    for n in range(MAX_LINES):
+        if not _filled(form, n, RECEIPT_FIELDS):
+            continue
+        try:
+            lines.append(_receipt_line(form, n, today))
+        except PosError as exc:
+            raise _on_line(n, exc) from exc
+    return services.ReceiptInput(supplier=supplier, invoice_number=form.get("invoice", ""), date=date,
+                                 location=location, lines=tuple(lines), payment=form.get("payment", ""),
+                                 ppn_masukan=ppn)
+
+
+def _receipt_page(form: dict, status: int = 200):
+    today = local_today()
+    return render_template("stock_ops/receipt.html", form=form, suppliers=_suppliers(),
+                           locations=_locations(karantina=False), unit_names=_unit_names(),
+                           info=_line_info(form, None, today), today=today, **_labels()), status
+
+
+@bp.route("/penerimaan", methods=["GET", "POST"])
+@require("stock.manage")
+def receipt():
+    if request.method == "GET":
+        return _receipt_page({"date": local_today().isoformat(), "payment": "credit"})
+    form = request.form.to_dict()
+    try:
+        with write_transaction():
+            document = services.receive_goods(_receipt_input(form, local_today()), g.user)
+            doc_id, number = document.id, document.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _receipt_page(form, _status(exc))
+    flash(gettext("Received as %(number)s.", number=number), "success")
+    return redirect(url_for("stock_ops.document", doc_id=doc_id))
+
+
+# --- any document -------------------------------------------------------------------------------
+
+
+def _document_or_404(doc_id: int) -> StockDocument:
+    found = db.session.get(StockDocument, doc_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _entries(document: StockDocument) -> list[JournalEntry]:
+    """The journal entries a document posted (a count posts its surplus and its shortage apart)."""
+    if document.entry_id is not None:
+        return [db.session.get(JournalEntry, document.entry_id)]
+    if document.kind == "count" and document.status == "approved":
+        return list(db.session.scalars(sa.select(JournalEntry).where(
+            JournalEntry.source_type == "stock_adjustment", JournalEntry.posted.is_(True),
+            JournalEntry.source_id.in_((f"{document.number}:lebih", f"{document.number}:kurang")))
+            .order_by(JournalEntry.id)))
+    return []
+
+
+def _document_rows(document: StockDocument) -> list[dict]:
+    count_costs = {}
+    if document.kind == "count":
+        count_costs = {(m.product_id, m.batch_id): Decimal(m.unit_cost) for m in db.session.scalars(
+            sa.select(StockMove).where(StockMove.source_type == "count", StockMove.source_id == document.number))}
+    rows = []
+    for line in document.lines:
+        product = line.product
+        quantity, cost = Decimal(line.quantity), Decimal(line.unit_cost)
+        row = {"line": line, "product": product, "batch": line.batch, "quantity": quantity,
+               "unit": product.base_unit, "base": None, "cost": cost, "counted": line.counted}
+        if document.kind == "receipt" and line.entered_quantity is not None and line.entered_unit:
+            row.update(quantity=Decimal(line.entered_quantity), unit=line.entered_unit)
+            if line.entered_unit != product.base_unit:
+                row["base"] = quantity
+        if document.kind == "count":
+            cost = count_costs.get((line.product_id, line.batch_id), cost)
+            row["cost"] = cost
+        value = stock.value_of(abs(quantity), cost)
+        row["value"] = -value if quantity < 0 else value
+        rows.append(row)
+    return rows
+
+
+def _document_page(document: StockDocument, status: int = 200):
+    role = g.user.role
+    # A count's lines show what was counted and the variance only once approved: the counter counts blind.
+    reveal = document.kind != "count" or document.status == "approved"
+    return render_template("stock_ops/document.html", document=document, doc_rows=_document_rows(document),
+                           reveal=reveal, entries=_entries(document) if has_permission(role, "ledger.view") else [],
+                           can_manage=has_permission(role, "stock.manage"), today=local_today(),
+                           **_labels()), status
+
+
+@bp.get("/dokumen/<int:doc_id>")
+@require("stock.view")
+def document(doc_id: int):
+    return _document_page(_document_or_404(doc_id))
+
+
+@bp.post("/dokumen/<int:doc_id>/terima")
+@require("stock.manage")
+def receive_transfer(doc_id: int):
+    """A sent transfer arrives at its destination today."""
+    _document_or_404(doc_id)
+    try:
+        with write_transaction():
+            found = _document_or_404(doc_id)
+            services.receive_transfer(found, g.user, local_today())
+            number = found.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _document_page(_document_or_404(doc_id), _status(exc))
+    flash(gettext("Transfer %(number)s was received.", number=number), "success")
+    return redirect(url_for("stock_ops.document", doc_id=doc_id))
+
+
+# --- transfers ----------------------------------------------------------------------------------
+
+
+def _transfer_requests(lines: list[LineIn]) -> list[services.TransferRequest]:
+    return [services.TransferRequest(line.product, line.base, line.batch, line.reason) for line in lines]
+
+
+def _pick_preview(source: Location, lines: list[LineIn], date: dt.date) -> list[dict]:
+    """What FEFO would take for each line (and how a chosen batch compares with it); nothing is moved."""
+    picks = []
+    for line in lines:
+        try:
+            fefo_picks = services.pick_list(line.product, source, line.base, date)
+        except PosError as exc:
+            raise _on_line(line.n, exc) from exc
+        first = fefo_picks[0][0]
+        chosen = line.batch
+        row = {"line": line, "fefo": fefo_picks, "chosen": chosen, "expired": False, "needs_reason": False,
+               "available": None}
+        if chosen is not None:
+            row["expired"] = fefo.is_expired(chosen.expiry_date, date)
+            row["needs_reason"] = first is not None and first.id != chosen.id and not line.reason
+            row["available"] = stock.on_hand(line.product.id, source.id, chosen.id)
+        elif not line.product.tracks_batches:  # FEFO checked the batches' stock; say so for the others too
+            row["available"] = stock.on_hand(line.product.id, source.id)
+        picks.append(row)
+    return picks
+
+
+def _transfer_page(form: dict, status: int = 200, picks: list[dict] | None = None):
+    today = local_today()
+    return render_template("stock_ops/transfer.html", form=form, picks=picks,
+                           locations=_locations(karantina=False), unit_names=_unit_names(),
+                           info=_line_info(form, _quiet_location(form.get("from")), today), today=today,
+                           **_labels()), status
+
+
+@bp.route("/mutasi", methods=["GET", "POST"])
+@require("stock.manage")
+def transfer():
+    today = local_today()
+    if request.method == "GET":
+        return _transfer_page({"date": today.isoformat()})
+    form = request.form.to_dict()
+    if form.get("preview") == "1":
+        try:
+            source = _location(form.get("from"), karantina=False)
+            _location(form.get("to"), karantina=False)
+            date = _document_date(form.get("date"))
+            lines = _lines(form, today, TRANSFER_FIELDS)
+            if not lines:
+                raise InvalidInput(N_("A transfer has at least one line."))
+            picks = _pick_preview(source, lines, date)
+        except PosError as exc:
+            _flash_error(exc)
+            return _transfer_page(form, _status(exc))
+        return _transfer_page(form, picks=picks)
+    try:
+        with write_transaction():
+            source = _location(form.get("from"), karantina=False)
+            destination = _location(form.get("to"), karantina=False)
+            date = _document_date(form.get("date"))
+            requests = _transfer_requests(_lines(form, today, TRANSFER_FIELDS))
+            sent = services.send_transfer(source, destination, requests, date, g.user)
+            doc_id, number = sent.id, sent.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _transfer_page(form, _status(exc))
+    flash(gettext("Transfer %(number)s was sent.", number=number), "success")
+    return redirect(url_for("stock_ops.document", doc_id=doc_id))
+
+
+# --- stock count (opname) -----------------------------------------------------------------------
+
+
+def _count_or_404(doc_id: int) -> StockDocument:
+    found = db.session.get(StockDocument, doc_id)
+    if found is None or found.kind != "count":
+        abort(404)
+    return found
+
+
+def _books_now(line, location: Location) -> Decimal:
+    """What the books hold now for a count line (as approve_count compares it)."""
+    if line.batch_id is not None:
+        return stock.on_hand(line.product_id, location.id, line.batch_id)
+    level = db.session.scalar(sa.select(StockLevel.quantity).where(
+        StockLevel.product_id == line.product_id, StockLevel.location_id == location.id,
+        StockLevel.batch_id.is_(None)))
+    return Decimal(level or 0)
+
+
+def _variances(document: StockDocument) -> dict:
+    rows, surplus, shortage = [], 0, 0
+    for line in document.lines:
+        books = _books_now(line, document.from_location)
+        counted = Decimal(line.counted or 0)
+        variance = counted - books
+        cost = stock.cost_at(line.product, document.from_location, line.batch)
+        value = stock.value_of(abs(variance), cost)
+        if variance > 0:
+            surplus += value
+        elif variance < 0:
+            shortage += value
+            value = -value
+        rows.append({"line": line, "books": books, "counted": counted, "variance": variance, "value": value})
+    return {"rows": rows, "surplus": surplus, "shortage": shortage, "net": surplus - shortage}
+
+
+def _sheet_lines(document: StockDocument) -> list:
+    return sorted(document.lines, key=lambda line: (line.product.name, line.batch.lot if line.batch else "", line.id))
+
+
+def _count_page(document: StockDocument, form: dict | None = None, status: int = 200):
+    can_approve = has_permission(g.user.role, "stock.approve")
+    variances = _variances(document) if can_approve and document.status == "counted" else None
+    return render_template("stock_ops/count.html", document=document, lines=_sheet_lines(document),
+                           variances=variances, can_approve=can_approve, form=form or {}, **_labels()), status
+
+
+@bp.post("/opname")
+@require("stock.manage")
+def open_count():
+    form = request.form.to_dict()
+    try:
+        with write_transaction():
+            opened = services.open_count(_location(form.get("location")), _document_date(form.get("date")), g.user)
+            doc_id, number = opened.id, opened.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _index_page(form, _status(exc))
+    flash(gettext("Count %(number)s is open.", number=number), "success")
+    return redirect(url_for("stock_ops.count_sheet", doc_id=doc_id))
+
+
+@bp.get("/opname/<int:doc_id>")
+@require("stock.manage")
+def count_sheet(doc_id: int):
+    found = _count_or_404(doc_id)
+    if found.status == "approved":
+        return redirect(url_for("stock_ops.document", doc_id=doc_id))
+    return _count_page(found)
+
+
+def _found_line(document: StockDocument, form: dict) -> bool:
+    """Something on the shelf that the sheet does not list: product, lot and counted quantity in base units."""
+    code, lot, qty = (form.get(f"found_{name}", "").strip() for name in ("sku", "lot", "qty"))
+    if not (code or lot or qty):
+        return False
+    found = _find(code, local_today())
+    product = found.product
+    if not lot and found.gs1 is not None and found.gs1.lot:
+        lot = found.gs1.lot
+    batch = _batch(product, lot) if product.tracks_batches else None
+    counted = _counted(qty)
+    batch_id = batch.id if batch else None
+    if any(line.product_id == product.id and line.batch_id == batch_id for line in document.lines):
+        raise InvalidInput(N_("%(product)s is already on the count sheet: enter its count there."),
+                           product=product.name)
+    services.add_count_line(document, product, batch, counted)
+    db.session.flush()
+    db.session.expire(document, ["lines"])
+    return True
+
+
+@bp.post("/opname/<int:doc_id>/hitung")
+@require("stock.manage")
+def record_count(doc_id: int):
+    _count_or_404(doc_id)
+    form = request.form.to_dict()
+    try:
+        with write_transaction():
+            sheet = _count_or_404(doc_id)
+            counts = {}
+            for line in sheet.lines:
+                text = form.get(f"count_{line.id}", "").strip()
+                if text:
+                    try:
+                        counts[line.id] = _counted(text)
+                    except PosError as exc:
+                        raise InvalidInput(N_("%(product)s: %(error)s"), product=line.product.name,
+                                           error=gettext(exc.message, **exc.params)) from exc
+            added = _found_line(sheet, form)
+            if not counts and not added:
+                raise InvalidInput(N_("Enter at least one counted quantity."))
+            services.record_count(sheet, counts, g.user)
+            audit.record(COUNT_RECORDED, actor=g.user, target_type="count", target_id=sheet.number,
+                         after={"lines": len(counts), "found": added})
+            number, complete = sheet.number, sheet.status == "counted"
+    except PosError as exc:
+        _flash_error(exc)
+        return _count_page(_count_or_404(doc_id), form, _status(exc))
+    if complete:
+        flash(gettext("Every line of %(number)s is counted: a manager can now approve it.", number=number), "success")
+    else:
+        flash(gettext("Counts of %(number)s were saved.", number=number), "success")
+    return redirect(url_for("stock_ops.count_sheet", doc_id=doc_id))
+
+
+def _counted_by(document: StockDocument, username: str) -> bool:
+    return db.session.scalar(sa.select(AuditEntry.id).where(
+        AuditEntry.action == COUNT_RECORDED, AuditEntry.target_type == "count",
+        AuditEntry.target_id == document.number, AuditEntry.actor_name == username).limit(1)) is not None
+
+
+@bp.post("/opname/<int:doc_id>/setujui")
+@require("stock.approve")
+def approve_count(doc_id: int):
+    _count_or_404(doc_id)
+    try:
+        with write_transaction():
+            sheet = _count_or_404(doc_id)
+            # The service refuses whoever opened the count; whoever typed counts into it may not approve either.
+            if _counted_by(sheet, g.user.username):
+                raise InvalidInput(N_("Someone other than the counter approves the count."))
+            services.approve_count(sheet, g.user, local_today())
+            number = sheet.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _count_page(_count_or_404(doc_id), None, _status(exc))
+    flash(gettext("Count %(number)s was approved and the stock adjusted.", number=number), "success")
+    return redirect(url_for("stock_ops.document", doc_id=doc_id))
+
+
+# --- write-off and return to supplier -----------------------------------------------------------
+
+
+def _out_lines(form: dict, today: dt.date) -> list[services.OutLine]:
+    lines = _lines(form, today, OUT_FIELDS)
+    for line in lines:
+        if line.product.tracks_batches and line.batch is None:
+            raise _on_line(line.n, InvalidInput(N_("%(product)s is tracked by batch: say which batch."),
+                                           product=line.product.name))
+    return [services.OutLine(line.product, line.base, line.batch) for line in lines]
+
+
+def _goods_out_page(kind: str, form: dict, status: int = 200, checked: bool = False):
+    today = local_today()
+    endpoint = "stock_ops.write_off" if kind == "write_off" else "stock_ops.supplier_return"
+    info = _line_info(form, _quiet_location(form.get("location")), today)
+    return render_template("stock_ops/goods_out.html", kind=kind, action=url_for(endpoint), form=form,
+                           checked=checked, locations=_locations(), suppliers=_suppliers(),
+                           unit_names=_unit_names(), info=info, today=today, **_labels()), status
+
+
+def _goods_out(kind: str):
+    today = local_today()
+    if request.method == "GET":
+        return _goods_out_page(kind, {"date": today.isoformat()})
+    form = request.form.to_dict()
+    if form.get("preview") == "1":  # check the lines and offer each product's batches; nothing is written
+        try:
+            _location(form.get("location"))
+            _out_lines(form, today)
+        except PosError as exc:
+            _flash_error(exc)
+            return _goods_out_page(kind, form, _status(exc))
+        return _goods_out_page(kind, form, checked=True)
+    try:
+        with write_transaction():
+            location = _location(form.get("location"))
+            date = _document_date(form.get("date"))
+            if kind == "write_off":
+                done = services.write_off(location, _out_lines(form, today), form.get("reason", ""), date, g.user)
+            else:
+                supplier = _supplier(form.get("supplier"))
+                done = services.return_to_supplier(location, supplier, _out_lines(form, today),
+                                                   form.get("reason", ""), date, g.user)
+            doc_id, number = done.id, done.number
+    except PosError as exc:
+        _flash_error(exc)
+        return _goods_out_page(kind, form, _status(exc))
+    flash(gettext("Recorded as %(number)s.", number=number), "success")
+    return redirect(url_for("stock_ops.document", doc_id=doc_id))
+
+
+@bp.route("/pemusnahan", methods=["GET", "POST"])
+@require("stock.manage")
+def write_off():
+    return _goods_out("write_off")
+
+
+@bp.route("/retur-pemasok", methods=["GET", "POST"])
+@require("stock.manage")
+def supplier_return():
+    return _goods_out("supplier_return")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from inventory import barcodes, catalog, services, stock
 from inventory.fefo import InsufficientStock
-from inventory.models import Batch, PriceChange, Product, StockLevel, StockMove, Supplier
+from inventory.models import Batch, PriceChange, Product, StockMove, Supplier
 from ledger import reports
 from pos.db import db, write_transaction
 from pos.errors import Conflict, InvalidInput
