@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from inventory import barcodes
 from inventory.catalog_rules import BASE_UNITS, validate_factor, validate_nie, validate_prices, validate_sku
@@ -263,7 +264,7 @@ def search(query: str, limit: int = 20, only_active: bool = True) -> list[Produc
         upper = word[:-1] + chr(ord(word[-1]) + 1)
         ids = sa.select(ProductWord.product_id).where(ProductWord.word >= word, ProductWord.word < upper)
         candidates = ids if candidates is None else sa.intersect(candidates, ids)
-    statement = sa.select(Product).where(Product.id.in_(candidates))
+    statement = sa.select(Product).where(Product.id.in_(candidates)).options(orm.selectinload(Product.units))
     if only_active:
         statement = statement.where(Product.active.is_(True))
     return list(db.session.scalars(statement.order_by(Product.name).limit(limit)))

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from inventory import barcodes, fefo, stock
 from inventory.models import Barcode, Location, Product, ProductUnit
@@ -39,7 +40,10 @@ def unit_prices(product: Product, unit: ProductUnit) -> tuple[int, int]:
 
 
 def find_barcode(code: str) -> Barcode | None:
-    return db.session.scalar(sa.select(Barcode).where(Barcode.code.in_(_candidates(code))).limit(1))
+    return db.session.scalar(
+        sa.select(Barcode).where(Barcode.code.in_(_candidates(code)))
+        .options(orm.joinedload(Barcode.product), orm.joinedload(Barcode.product_unit)).limit(1)
+    )
 
 
 def resolve(code: str, today: dt.date, location: Location | None = None) -> dict:
@@ -76,7 +80,9 @@ def resolve(code: str, today: dt.date, location: Location | None = None) -> dict
 
             rows = db.session.execute(
                 sa.select(Batch.id, Batch.lot, Batch.expiry_date, sa.func.sum(StockLevel.quantity))
-                .join(StockLevel, StockLevel.batch_id == Batch.id).where(Batch.product_id == product.id)
+                .join(StockLevel, StockLevel.batch_id == Batch.id)
+                # StockLevel.product_id lets the (product, location, batch) index serve the join: no scan
+                .where(Batch.product_id == product.id, StockLevel.product_id == product.id)
                 .group_by(Batch.id, Batch.lot, Batch.expiry_date)
             )
             lots = [fefo.Lot(i, lot, exp, Decimal(q)) for i, lot, exp, q in rows]

@@ -58,6 +58,12 @@ def moment(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(12, 0), zone).astimezone(dt.UTC)
 
 
+def _local_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(current_app.config["KASIR"]["timezone"])).date()
+
+
 def _number(kind: str, date: dt.date) -> str:
     series = SERIES[kind]
     return f"{series}/{date.year}/{journal.next_number(series, date.year):06d}"
@@ -123,7 +129,9 @@ class ReceiptInput:
 
 def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
     """Receive a supplier's invoice into a location: batches, stock, average cost, and the ledger entry."""
-    invoice = (data.invoice_number or "").strip()
+    invoice = (data.invoice_number or "").strip().upper()
+    if data.date > moment(data.date).date() and data.date > _local_today():
+        raise InvalidInput(N_("A document cannot be dated in the future."))
     if not invoice or len(invoice) > 40:
         raise InvalidInput(N_("Give the supplier's invoice number."))
     if not data.lines:
@@ -236,6 +244,12 @@ def send_transfer(source: Location, destination: Location, requests: list[Transf
         raise InvalidInput(N_("Use write-off or supplier return for goods in karantina."))
     if not requests:
         raise InvalidInput(N_("A transfer has at least one line."))
+    if destination.kind == LocationKind.TOKO:
+        for request in requests:
+            if request.product.drug_class is not None and request.product.drug_class.value not in (
+                    "bebas", "bebas_terbatas"):
+                raise InvalidInput(N_("%(product)s is a prescription medicine: it stays in the pharmacy."),
+                                   product=request.product.name)
     number = _number("transfer", date)
     document = StockDocument(number=number, kind="transfer", status="sent", date=date, from_location_id=source.id,
                              to_location_id=destination.id, created_by=_who(user))
@@ -244,9 +258,10 @@ def send_transfer(source: Location, destination: Location, requests: list[Transf
     for request in requests:
         stock.quantity(request.quantity)
         if request.batch is not None:
-            first = pick_list(request.product, source, request.quantity, date)[0][0]
             if fefo.is_expired(request.batch.expiry_date, date):
                 raise InvalidInput(N_("Lot %(lot)s has expired: it cannot be transferred."), lot=request.batch.lot)
+            lots = fefo.sellable(stock.lots_at(request.product.id, source.id), date)
+            first = db.session.get(Batch, lots[0].batch_id) if lots else None
             if first is not None and first.id != request.batch.id:
                 if not request.reason.strip():
                     raise InvalidInput(N_("Lot %(lot)s is not the first to expire: give a reason for choosing it."),
@@ -297,6 +312,10 @@ def receive_transfer(document: StockDocument, user: User | None, date: dt.date |
 
 def open_count(location: Location, date: dt.date, user: User | None) -> StockDocument:
     """A count sheet of everything the books hold at the location; the expected figures stay hidden."""
+    if db.session.scalar(sa.select(StockDocument.id).where(
+            StockDocument.kind == "count", StockDocument.from_location_id == location.id,
+            StockDocument.status.in_(("open", "counted")))) is not None:
+        raise Conflict(N_("A count of %(location)s is already open."), location=location.name)
     number = _number("count", date)
     document = StockDocument(number=number, kind="count", status="open", date=date, from_location_id=location.id,
                              created_by=_who(user))
@@ -331,6 +350,13 @@ def add_count_line(document: StockDocument, product: Product, batch: Batch | Non
         raise Conflict(N_("This count can no longer be changed."))
     if product.tracks_batches and batch is None:
         raise InvalidInput(N_("%(product)s is tracked by batch: say which batch."), product=product.name)
+    if batch is not None and batch.product_id != product.id:
+        raise InvalidInput(N_("That batch belongs to another product."))
+    if not isinstance(counted, Decimal) or not counted.is_finite() or counted < 0 or counted != counted.quantize(
+            Decimal("0.001")):
+        raise InvalidInput(N_("A counted quantity is zero or more."))
+    if any(line.product_id == product.id and line.batch_id == (batch.id if batch else None) for line in document.lines):
+        raise InvalidInput(N_("That product and batch are already on the count sheet."))
     db.session.add(StockDocumentLine(document_id=document.id, product_id=product.id,
                                      batch_id=batch.id if batch else None, expected=Decimal(0), counted=counted))
 
@@ -361,13 +387,14 @@ def approve_count(document: StockDocument, approver: User, date: dt.date | None 
         else:
             stock.move(from_location=location, allow_negative=True, **kwargs)
             loss += stock.value_of(-variance, cost)
-        line.quantity = variance
+        line.quantity, line.unit_cost = variance, cost
     unit = _unit_code(location)
     when = date or document.date
     for amount, suffix in ((gain, "lebih"), (-loss, "kurang")):
         if amount:
-            journal.post(stock_adjustment_entry(StockAdjustmentSummary(
+            entry = journal.post(stock_adjustment_entry(StockAdjustmentSummary(
                 f"{document.number}:{suffix}", when, unit, amount, f"opname {document.number}")), approver)
+            document.entry_id = document.entry_id or entry.id
     document.status, document.approved_by, document.total = "approved", approver.username, gain - loss
     audit.record("stock.count_approved", actor=approver, target_type="count", target_id=document.number,
                  after={"surplus": gain, "shortage": loss})

@@ -65,9 +65,19 @@ PAYMENT_LABELS = {"credit": _l("On credit (utang usaha)"), "cash": _l("Cash"), "
 COUNT_RECORDED = "stock.count_recorded"  # audit action: who typed counts into a count sheet
 
 
+def _plain(value: Decimal | int | None) -> str:
+    """A quantity for a data-attribute: '739', '-4', '1.5' whatever the database returned ('739.000', 739)."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
 def _labels() -> dict:
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS,
-            "max_lines": MAX_LINES, "rows": range(MAX_LINES)}
+            "max_lines": MAX_LINES, "rows": range(MAX_LINES), "plain": _plain}
 
 
 # --- parsing helpers ----------------------------------------------------------------------------
@@ -366,13 +376,13 @@ def _document_or_404(doc_id: int) -> StockDocument:
 
 def _entries(document: StockDocument) -> list[JournalEntry]:
     """The journal entries a document posted (a count posts its surplus and its shortage apart)."""
-    if document.entry_id is not None:
-        return [db.session.get(JournalEntry, document.entry_id)]
     if document.kind == "count" and document.status == "approved":
         return list(db.session.scalars(sa.select(JournalEntry).where(
             JournalEntry.source_type == "stock_adjustment", JournalEntry.posted.is_(True),
             JournalEntry.source_id.in_((f"{document.number}:lebih", f"{document.number}:kurang")))
             .order_by(JournalEntry.id)))
+    if document.entry_id is not None:
+        return [db.session.get(JournalEntry, document.entry_id)]
     return []
 
 
