@@ -16,6 +16,8 @@ from http.cookiejar import CookieJar
 
 import pytest
 
+from tests.e2e.conftest import E2E_DATABASE
+
 DEMO_PASSWORD = "demo123"
 TIMEOUT = 10
 CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -256,4 +258,4 @@ def test_server_runs_isolated_on_its_own_instance_and_database(client, live_serv
     if not live_server.database_url:
         assert (live_server.instance / "kasir.db").is_file(), "the server did not use the temporary instance"
     else:
-        assert live_server.database_url.endswith("/kasir_e2e")
+        assert live_server.database_url.endswith(f"/{E2E_DATABASE}")
