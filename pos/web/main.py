@@ -65,6 +65,11 @@ def dashboard():
             "position": reports.financial_position(today),
             "year": reports.income_statement(reports.Scope(dt.date(today.year, 1, 1), today)),
         }
+    if has_permission(role, "stock.view"):
+        from inventory.reports import summary
+        from pos.web.templating import local_today
+
+        context["stock"] = summary(local_today())
     if has_permission(role, "members.view"):
         from ledger.members import wajib_arrears
         from ledger.models import Member, MemberStatus
