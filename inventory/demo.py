@@ -14,7 +14,8 @@ from inventory.catalog import PackInput, ProductInput
 from inventory.models import Product, StockDocument, Supplier
 from inventory.setup import ensure_categories, ensure_locations
 from ledger import journal, reports
-from ledger.posting_rules import StockAdjustmentSummary, persediaan, stock_adjustment_entry
+from ledger.entries import EntryDraft, credit, debit
+from ledger.posting_rules import persediaan
 from pos.db import db
 
 D = Decimal
@@ -372,8 +373,9 @@ def load_inventory_demo(today: dt.date | None = None) -> bool:
 
 
 def _align_books_with_stock(today: dt.date) -> None:
-    """The demo books started from invented inventory balances: an opname-style adjustment makes each unit's
-    inventory account equal the value of the demo stock, as a cooperative's first real count would."""
+    """The demo books started from invented inventory balances and sold goods that never had stock moves: a
+    correction of the opening equity (not income: it must not touch the SHU) makes each unit's inventory
+    account equal the value of the demo stock, as a cooperative's first real count would be booked."""
     from inventory.models import Location, StockLevel
     from pos.models import BusinessUnit, Outlet
 
@@ -400,11 +402,8 @@ def _align_books_with_stock(today: dt.date) -> None:
     for unit_code, amount in sorted(value.items()):
         difference = amount - balances.get(persediaan(unit_code), 0)
         if difference:
-            journal.post(
-                stock_adjustment_entry(
-                    StockAdjustmentSummary(f"demo-opname-{unit_code}", today, unit_code, difference, "opname awal demo")
-                ),
-                None,
-                author_name=SOURCE,
-            )
+            lines = (debit(persediaan(unit_code), difference), credit("hibah", difference)) if difference > 0 else (
+                debit("hibah", -difference), credit(persediaan(unit_code), -difference))
+            journal.post(EntryDraft(today, "Koreksi saldo awal persediaan (opname awal demo)", "demo_opening_stock",
+                                    unit_code, lines, unit=unit_code), None, author_name=SOURCE)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StockDocument)) > 0
