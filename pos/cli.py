@@ -150,6 +150,11 @@ def load():
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("demo cooperative loaded" if created else "demo cooperative already present")
+    if created:
+        from pos.demo import print_demo_receipts
+
+        folder = print_demo_receipts()
+        click.echo(f"a test page and a demo receipt were printed to {folder}")
     click.echo(f"demo logins (password {DEMO_PASSWORD}):")
     for username, _name, _role, pin_code in DEMO_USERS:
         click.echo(f"  {username:10} PIN {pin_code}")
@@ -158,8 +163,10 @@ def load():
 def register_cli(app: Flask) -> None:
     from inventory.cli import stock_cli
     from ledger.cli import ledger_cli
+    from pos.devices_cli import printer_cli
 
     app.cli.add_command(stock_cli)
+    app.cli.add_command(printer_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)

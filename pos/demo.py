@@ -135,3 +135,26 @@ def load_demo(books: bool = True) -> bool:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
             changed = True
     return changed
+
+
+def print_demo_receipts() -> str:
+    """A test page and a demo sale receipt through till TK01's printer (the save-to-folder printer by default),
+    so a newcomer sees ESC/POS bytes and HTML in instance/printer-out/ right after `make run`."""
+    import datetime as dt
+
+    from pos import printing
+    from pos.receipt_documents import header, printer_test_document, to_json
+    from receipts.samples import sample_sale_data
+
+    till = db.session.scalar(sa.select(Till).where(Till.code == "TK01"))
+    printer = printing.printer_of(till)
+    sale = sample_sale_data(pkp=False)
+    sale.update({"header": header(), "printed_at": dt.datetime.now(dt.UTC), "till_code": "TK01",
+                 "number": "TK01-DEMO-000001"})
+    with write_transaction():
+        printing.print_document(printer_test_document(printer, till.printer_profile), kind="test",
+                                source_type="test_page", source_id="demo", till=till)
+        printing.print_document({"kind": "sale", "data": to_json(sale)}, kind="receipt", source_type="sale",
+                                source_id="demo-receipt", till=till)
+    printing.process_due(printer)
+    return printer.removeprefix("folder:")

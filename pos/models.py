@@ -62,8 +62,20 @@ class Till(Base):
     name: Mapped[str] = mapped_column(sa.String(120))
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlet.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Devices: connection strings as drivers.connectors parses them; empty printer means the instance's
+    # "save to folder" printer (instance/printer-out/), so a shop without a printer still sees receipts.
+    printer: Mapped[str] = mapped_column(sa.String(200), default="")
+    printer_profile: Mapped[str] = mapped_column(sa.String(30), default="TM-T20II")
+    drawer_pin: Mapped[int] = mapped_column(default=2)
+    scanner_port: Mapped[str] = mapped_column(sa.String(200), default="")
+    scale_port: Mapped[str] = mapped_column(sa.String(200), default="")
+    scale_protocol: Mapped[str] = mapped_column(sa.String(20), default="")
+    display_port: Mapped[str] = mapped_column(sa.String(200), default="")
+    display_commands: Mapped[str] = mapped_column(sa.String(20), default="")
 
     outlet: Mapped[Outlet] = relationship(back_populates="tills")
+
+    __table_args__ = (sa.CheckConstraint("drawer_pin IN (2, 5)", name="drawer_pin"),)
 
 
 class User(Base):
@@ -161,3 +173,36 @@ class SystemFlag(Base):
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(250), default="")
     set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PrintJob(Base):
+    """A print waiting for, or done by, a printer. Stored before printing, so a printer that is off never
+    costs a receipt; printed exactly once per job; reprints are new jobs marked as copies (SALINAN)."""
+
+    __tablename__ = "print_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    till_id: Mapped[int | None] = mapped_column(sa.ForeignKey("till.id"), index=True)
+    printer: Mapped[str] = mapped_column(sa.String(200), index=True)
+    profile: Mapped[str] = mapped_column(sa.String(30))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    source_type: Mapped[str] = mapped_column(sa.String(40))
+    source_id: Mapped[str] = mapped_column(sa.String(80))
+    copy: Mapped[int] = mapped_column(default=0)
+    document: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    html: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(sa.String(250), default="")
+    created_by: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    till: Mapped[Till | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("source_type", "source_id", "copy", name="uq_print_job_source"),
+        sa.CheckConstraint("status IN ('queued', 'printing', 'done', 'held')", name="status"),
+    )

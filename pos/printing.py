@@ -1,0 +1,226 @@
+"""The print queue: jobs stored before printing, one worker per printer, retries with backoff, held jobs after a
+long outage (released by the cashier, never flooded out), reprints as marked copies. Printing happens after the
+sale's commit and never undoes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from pos import audit
+from pos.db import db, utcnow, write_transaction
+from pos.errors import N_, Conflict, NotFound
+from pos.models import PrintJob, Till, User
+
+MAX_BACKOFF_SECONDS = 60
+HOLD_AFTER = dt.timedelta(minutes=10)  # older than this when the printer comes back: wait for the cashier
+
+
+def folder_printer(app: Flask) -> str:
+    return "folder:" + str(Path(app.instance_path) / "printer-out")
+
+
+def printer_of(till: Till | None) -> str:
+    return (till.printer if till is not None and till.printer else "") or folder_printer(current_app)
+
+
+def enqueue(*, printer: str, profile: str, kind: str, source_type: str, source_id: str, data: bytes, html: str,
+            document: dict | None = None, till: Till | None = None, copy: int = 0, user: User | None = None
+            ) -> PrintJob:
+    """Store a job (in the caller's transaction). The same document and copy number is stored once."""
+    existing = db.session.scalar(sa.select(PrintJob).where(
+        PrintJob.source_type == source_type, PrintJob.source_id == source_id, PrintJob.copy == copy))
+    if existing is not None:
+        return existing
+    job = PrintJob(till_id=till.id if till else None, printer=printer, profile=profile, kind=kind,
+                   source_type=source_type, source_id=str(source_id)[:80], copy=copy, document=document, data=data,
+                   html=html, status="queued", created_by=user.username if user else "")
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def send(job: PrintJob) -> None:
+    """Hand the bytes to the printer; raises drivers.connectors.DeviceError when it cannot."""
+    from drivers import connectors
+
+    port = connectors.open_printer(connectors.parse(job.printer))
+    try:
+        port.send(f"{job.source_type}-{job.source_id}-{job.copy}".replace("/", "_"), job.data, job.html or None)
+    finally:
+        port.close()
+
+
+def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -> int:
+    """Print the due jobs of one printer, oldest first; returns how many printed. A failure re-queues the job
+    with a growing delay; a job older than HOLD_AFTER when it fails is held for the cashier."""
+    from drivers.connectors import DeviceError
+
+    printed = 0
+    for _ in range(limit):
+        now = now or utcnow()
+        with write_transaction():
+            job = db.session.scalar(sa.select(PrintJob).where(
+                PrintJob.printer == printer, PrintJob.status == "queued", PrintJob.next_attempt_at <= now)
+                .order_by(PrintJob.id).limit(1))
+            if job is None:
+                return printed
+            job.status = "printing"
+            job_id = job.id
+        job = db.session.get(PrintJob, job_id)
+        try:
+            send(job)
+        except (DeviceError, OSError, ValueError) as exc:
+            with write_transaction():
+                job = db.session.get(PrintJob, job_id)
+                job.attempts += 1
+                job.last_error = str(exc)[:250]
+                job.next_attempt_at = utcnow() + backoff(job.attempts)
+                job.status = "held" if utcnow() - job.created_at > HOLD_AFTER else "queued"
+            return printed
+        with write_transaction():
+            job = db.session.get(PrintJob, job_id)
+            job.status, job.printed_at, job.attempts = "done", utcnow(), job.attempts + 1
+        printed += 1
+        now = None
+    return printed
+
+
+def recover_interrupted() -> int:
+    """Jobs left 'printing' by a crash go back to the queue (the printer may print them again: better twice
+    than never; the receipt number shows it is the same sale)."""
+    with write_transaction():
+        jobs = db.session.scalars(sa.select(PrintJob).where(PrintJob.status == "printing")).all()
+        for job in jobs:
+            job.status = "queued"
+    return len(jobs)
+
+
+def release(job_id: int, user: User) -> PrintJob:
+    """The cashier says yes: a held job goes back to the queue now."""
+    with write_transaction():
+        job = db.session.get(PrintJob, job_id)
+        if job is None:
+            raise NotFound(N_("No such print job."))
+        if job.status != "held":
+            raise Conflict(N_("Only a held print job can be released."))
+        job.status, job.next_attempt_at = "queued", utcnow()
+        audit.record("print.released", actor=user, target_type="print_job", target_id=job.id)
+    return job
+
+
+def discard(job_id: int, user: User) -> None:
+    """A held job the cashier does not want any more (the customer has gone) is closed without printing."""
+    with write_transaction():
+        job = db.session.get(PrintJob, job_id)
+        if job is None or job.status != "held":
+            raise Conflict(N_("Only a held print job can be released."))
+        job.status = "done"
+        job.last_error = "discarded by " + user.username
+        audit.record("print.discarded", actor=user, target_type="print_job", target_id=job.id)
+
+
+def reprint(job_id: int, user: User, renderer) -> PrintJob:
+    """A copy of an earlier job, re-rendered from its document with the SALINAN mark."""
+    with write_transaction():
+        original = db.session.get(PrintJob, job_id)
+        if original is None or original.document is None:
+            raise NotFound(N_("No such print job."))
+        copy = (db.session.scalar(sa.select(sa.func.max(PrintJob.copy)).where(
+            PrintJob.source_type == original.source_type, PrintJob.source_id == original.source_id)) or 0) + 1
+        data, html = renderer(original.document, original.profile, True)
+        job = enqueue(printer=original.printer, profile=original.profile, kind=original.kind,
+                      source_type=original.source_type, source_id=original.source_id, data=data, html=html,
+                      document=original.document, till=original.till, copy=copy, user=user)
+        audit.record("print.reprinted", actor=user, target_type="print_job", target_id=original.id,
+                     after={"copy": copy})
+    return job
+
+
+@dataclass
+class PrintWorker:
+    """One thread per printer: prints due jobs, sleeps a second or until woken by a new job."""
+
+    app: Flask
+    printer: str
+    wake: threading.Event
+    stop: threading.Event
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name=f"print:{self.printer}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with self.app.app_context():
+                    process_due(self.printer)
+                    db.session.remove()
+            except Exception:  # a worker must outlive any one bad job or database hiccup
+                self.app.logger.exception("print worker %s", self.printer)
+            self.wake.wait(1.0)
+            self.wake.clear()
+
+
+class PrintWorkers:
+    """The workers of this server process, started once (from the first request), one per printer in use."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self.workers: dict[str, PrintWorker] = {}
+        self.lock = threading.Lock()
+
+    def ensure(self, printer: str) -> PrintWorker:
+        with self.lock:
+            worker = self.workers.get(printer)
+            if worker is None:
+                worker = PrintWorker(self.app, printer, threading.Event(), self.stop)
+                worker.start()
+                self.workers[printer] = worker
+            return worker
+
+    def wake(self, printer: str) -> None:
+        self.ensure(printer).wake.set()
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        for worker in self.workers.values():
+            worker.wake.set()
+            if worker.thread is not None:
+                worker.thread.join(timeout=5)
+
+
+def print_document(document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None,
+                   user: User | None = None) -> PrintJob:
+    """Render and queue a document for the till's printer (in the caller's transaction, so the job is as
+    durable as what it prints). Wake the worker with `notify` after the commit."""
+    from pos.receipt_documents import render
+
+    profile = till.printer_profile if till is not None else "TM-T20II"
+    data, html = render(document, profile)
+    return enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
+                   source_id=source_id, data=data, html=html, document=document, till=till, user=user)
+
+
+def notify(printer: str) -> None:
+    """Wake the printer's worker if this process runs workers (the server does; commands and tests do not)."""
+    workers = current_app.extensions.get("kasir_print_workers")
+    if workers is not None:
+        workers.wake(printer)
+
+
+def rerender(document: dict, profile: str, copy: bool) -> tuple[bytes, str]:
+    from pos.receipt_documents import render
+
+    return render(document, profile, copy)
