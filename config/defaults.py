@@ -28,6 +28,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "session_cookie_secure": (False, "send the session cookie over HTTPS only (set when served behind TLS)"),
     "password_hash_method": ("scrypt", "werkzeug password hash method"),
     "negative_stock_outlets": ([], "outlets that may sell goods not tracked by batch below zero (default: none)"),
+    "devices_autostart": (True, "the server starts print workers and serial scanners with its first request"),
     "cash_account_per_till": (False, "keep a cash account per till instead of one per outlet (ledger init)"),
     "savings_outlet": ("SP", "outlet whose cash desk takes savings deposits, withdrawals and kasbon repayments"),
     "simpanan_pokok_amount": (100_000, "simpanan pokok in rupiah, paid once on joining"),

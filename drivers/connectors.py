@@ -39,6 +39,7 @@ __all__ = [
     "PrinterPort",
     "PrinterStatus",
     "StreamPrinter",
+    "check_job_id",
     "interpret_status",
     "open_printer",
     "parse",
@@ -182,12 +183,16 @@ class Connection:
         return self.spec
 
 
-def _valid_host(host: str) -> bool:
+def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
-        return True
     except ValueError:
-        return bool(_HOSTNAME.match(host))
+        return False
+    return True
+
+
+def _valid_host(host: str) -> bool:
+    return _is_ip(host) or bool(_HOSTNAME.match(host))
 
 
 def _hex(text: str, pattern: re.Pattern[str], what: str) -> int:
@@ -510,7 +515,11 @@ def _wait_drained(pending: Callable[[], int], stall_timeout: float, alive: Calla
 class _TcpLink(_Link):
     def __init__(self, conn: Connection) -> None:
         self.sock = socket.create_connection((conn.host, conn.port), timeout=conn.connect_timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a 3-byte status request goes now
+        except OSError:
+            self.sock.close()
+            raise
 
     def write(self, data: bytes, stall_timeout: float) -> None:
         # Python's socket timeout bounds each send() call, so this is "no progress for stall_timeout seconds".
@@ -731,7 +740,10 @@ class StreamPrinter(PrinterPort):
         conn = self.connection
         try:
             if conn.kind == "network":
-                return _TcpLink(conn)
+                if _is_ip(conn.host):
+                    return _TcpLink(conn)
+                # name lookups ignore socket timeouts (a dead DNS or mDNS server can take many seconds)
+                return _open_bounded(lambda: _TcpLink(conn), conn.connect_timeout)
             if conn.kind == "file":
                 return _FileLink(conn)
             opener = _SerialLink if conn.kind == "serial" else _UsbLink

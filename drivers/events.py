@@ -147,12 +147,12 @@ class ScanBroker:
         says which event it saw last (Last-Event-ID), every later event from the recent history."""
         with self._lock:
             ch = self._channel(channel)
-            sub = Subscription(self, channel, self.queue_limit, timeout)
             replay = self._after(ch, last_event_id)
             if replay is None:
                 replay = list(ch.missed)
             ch.missed.clear()
-            for event in replay[-self.queue_limit :]:
+            sub = Subscription(self, channel, self.queue_limit + len(replay), timeout)  # the replay always fits
+            for event in replay:
                 sub._offer({**event, "missed": True})
             ch.subscribers.append(sub)
             return sub

@@ -65,6 +65,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
+    from pos import devices
+
+    devices.init_app(app)
+
     from pos.cli import register_cli
 
     register_cli(app)

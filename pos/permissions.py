@@ -24,7 +24,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.MANAJER: frozenset(
         {"dashboard.view", "till.operate", "outlets.view", "audit.view", "settings.view", "approvals.grant",
          "ledger.view", "members.view", "members.manage", "savings.transact", "catalog.view", "catalog.manage",
-         "stock.view", "stock.manage", "stock.approve"}
+         "stock.view", "stock.manage", "stock.approve", "devices.manage"}
     ),
     Role.PENGURUS: frozenset(
         {

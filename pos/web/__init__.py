@@ -13,6 +13,7 @@ def register_web(app: Flask) -> None:
         auth,
         catalog,
         catalog_io,
+        devices,
         errors,
         ledger,
         main,
@@ -28,5 +29,5 @@ def register_web(app: Flask) -> None:
     templating.init_app(app)
     errors.init_app(app)
     for module in (auth, main, account, admin, till, api, ledger, members, catalog, catalog_io, stock_ops,
-                   stock_reports):
+                   stock_reports, devices):
         app.register_blueprint(module.bp)

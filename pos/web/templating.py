@@ -59,6 +59,7 @@ MENU = (
     MenuItem("stock_reports.index", _l("Stock"), "stock.view"),
     MenuItem("ledger.index", _l("Books"), "ledger.view"),
     MenuItem("main.outlets", _l("Outlets and tills"), "outlets.view"),
+    MenuItem("devices.index", _l("Devices"), "devices.manage"),
     MenuItem("admin.users", _l("Users"), "users.view"),
     MenuItem("admin.audit", _l("Audit log"), "audit.view"),
     MenuItem("main.settings", _l("Settings"), "settings.view"),

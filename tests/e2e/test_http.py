@@ -37,7 +37,7 @@ EXPECTED_MENUS = {
     "gudang": ["main.dashboard", "catalog.index", "stock_ops.index", "stock_reports.index", "main.outlets"],
     "manajer": [
         "main.dashboard", "till.index", "members.index", "catalog.index", "stock_ops.index", "stock_reports.index",
-        "ledger.index", "main.outlets", "admin.audit", "main.settings",
+        "ledger.index", "main.outlets", "devices.index", "admin.audit", "main.settings",
     ],
     "pengurus": BOARD_MENU,
     "pengawas": BOARD_MENU,

@@ -85,6 +85,12 @@ ROUTES = [
     ("POST", "/gudang/pemusnahan", {"reason": ""}),
     ("GET", "/gudang/retur-pemasok", None),
     ("POST", "/gudang/retur-pemasok", {"reason": ""}),
+    ("GET", "/perangkat/", None),
+    ("POST", "/perangkat/kasir/TK01", {"printer": "bukan:apa-apa"}),
+    ("POST", "/perangkat/kasir/TK01/tes", {}),
+    ("POST", "/perangkat/kasir/TK01/laci", {"reason": ""}),
+    ("POST", "/perangkat/kasir/TK01/status", {}),
+    ("POST", "/perangkat/antrian/999/lepas", {}),
     ("GET", "/stok/", None),
     ("GET", "/stok/persediaan", None),
     ("GET", "/stok/kartu", None),
@@ -147,6 +153,9 @@ ENDPOINT_OF = {
     "/gudang/opname/1": "stock_ops.count_sheet", "/gudang/opname/1/hitung": "stock_ops.record_count",
     "/gudang/opname/1/setujui": "stock_ops.approve_count", "/gudang/pemusnahan": "stock_ops.write_off",
     "/gudang/retur-pemasok": "stock_ops.supplier_return",
+    "/perangkat/": "devices.index", "/perangkat/kasir/TK01": "devices.configure",
+    "/perangkat/kasir/TK01/tes": "devices.test_print", "/perangkat/kasir/TK01/laci": "devices.open_drawer",
+    "/perangkat/kasir/TK01/status": "devices.printer_status", "/perangkat/antrian/999/lepas": "devices.job_action",
     "/stok/": "stock_reports.index", "/stok/persediaan": "stock_reports.on_hand",
     "/stok/kartu": "stock_reports.card_lookup",
     "/stok/kartu/MIE-GORENG": "stock_reports.card", "/stok/kedaluwarsa": "stock_reports.expiry",
@@ -169,6 +178,7 @@ def test_every_route_is_listed(demo_app):
         found = ENDPOINT_OF[path]
         listed.update(found if isinstance(found, tuple) else (found,))
     listed.add("auth.logout")  # ends the session; tested in test_auth
+    listed.add("devices.scan_events")  # a stream; tested in test_devices
     routed = {rule.endpoint for rule in demo_app.url_map.iter_rules()} - {"static"}
     assert routed == listed
 

@@ -24,6 +24,7 @@ EXPECTED = {
     "stock.view": (0, 1, 1, 1, 1, 1),
     "stock.manage": (0, 1, 1, 1, 0, 0),
     "stock.approve": (0, 0, 0, 1, 0, 0),
+    "devices.manage": (0, 0, 0, 1, 0, 0),
     "savings.transact": (1, 0, 0, 1, 1, 0),
 }
 ORDER = (Role.KASIR, Role.APOTEKER, Role.GUDANG, Role.MANAJER, Role.PENGURUS, Role.PENGAWAS)

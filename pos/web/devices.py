@@ -1,0 +1,198 @@
+"""The devices page (manajer): serial ports, each till's printer, profile, drawer, scanner, scale and pole display;
+test print, open drawer (audited), printer status, the print queue (reprint, release, discard); and the till page's
+scan stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from pos import audit, printing
+from pos.db import db, write_transaction
+from pos.errors import N_, InvalidInput, PosError
+from pos.models import PrintJob, Till
+from pos.permissions import require
+from pos.receipt_documents import printer_test_document
+
+bp = Blueprint("devices", __name__, url_prefix="/perangkat")
+QUEUE_SIZE = 50
+SCALE_PROTOCOLS = ("", "toledo_8217", "cas")
+DISPLAY_COMMANDS = ("", "epson", "cd5220")
+
+
+def _runtime():
+    return current_app.extensions["kasir_devices"]
+
+
+def _till(code: str) -> Till:
+    till = db.session.scalar(sa.select(Till).where(Till.code == code.upper()[:20]))
+    if till is None:
+        abort(404)
+    return till
+
+
+@bp.get("/")
+@require("devices.manage")
+def index():
+    from drivers.ports import list_serial_ports
+    from receipts.profiles import PROFILES
+
+    tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
+    jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()
+    runtime = _runtime()
+    recent = {till.code: list(getattr(runtime.broker._channel(till.code), "history", []))[-5:] for till in tills}
+    return render_template("devices/index.html", tills=tills, jobs=jobs, ports=list_serial_ports(),
+                           profiles=sorted(PROFILES), scale_protocols=SCALE_PROTOCOLS,
+                           display_commands=DISPLAY_COMMANDS, recent=recent, states=runtime.scanner_states,
+                           printer_of=printing.printer_of)
+
+
+@bp.post("/kasir/<code>")
+@require("devices.manage")
+def configure(code: str):
+    from drivers.connectors import parse
+    from receipts.profiles import PROFILES
+
+    form = request.form
+    try:
+        with write_transaction():
+            till = _till(code)
+            printer = form.get("printer", "").strip()
+            if printer:
+                try:
+                    parse(printer)
+                except ValueError as exc:
+                    raise InvalidInput(N_("The printer connection is not valid: %(reason)s"), reason=str(exc)[:120])
+            if form.get("printer_profile") not in PROFILES:
+                raise InvalidInput(N_("Unknown printer profile."))
+            if form.get("drawer_pin") not in ("2", "5"):
+                raise InvalidInput(N_("The cash drawer pin is 2 or 5."))
+            if form.get("scale_protocol", "") not in SCALE_PROTOCOLS or form.get("display_commands", "") not in \
+                    DISPLAY_COMMANDS:
+                raise InvalidInput(N_("Unknown device protocol."))
+            before = {k: getattr(till, k) for k in ("printer", "printer_profile", "drawer_pin", "scanner_port",
+                                                     "scale_port", "scale_protocol", "display_port", "display_commands")}
+            till.printer, till.printer_profile = printer, form["printer_profile"]
+            till.drawer_pin = int(form["drawer_pin"])
+            for name in ("scanner_port", "scale_port", "display_port"):
+                value = form.get(name, "").strip()
+                if any(ord(ch) < 32 for ch in value) or len(value) > 200:
+                    raise InvalidInput(N_("A port is a device path such as /dev/ttyUSB0."))
+                setattr(till, name, value)
+            till.scale_protocol, till.display_commands = form.get("scale_protocol", ""), form.get("display_commands", "")
+            after = {k: getattr(till, k) for k in before}
+            audit.record("devices.configured", actor=g.user, target_type="till", target_id=till.code, before=before,
+                         after=after)
+            scanner_port, till_code = till.scanner_port, till.code
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("devices.index"))
+    if current_app.extensions.get("kasir_print_workers") is not None:
+        _runtime().start_scanner(till_code, scanner_port)
+    flash(gettext("The devices of %(till)s were saved.", till=till_code), "success")
+    return redirect(url_for("devices.index"))
+
+
+@bp.post("/kasir/<code>/tes")
+@require("devices.manage")
+def test_print(code: str):
+    with write_transaction():
+        till = _till(code)
+        printer = printing.printer_of(till)
+        printing.print_document(printer_test_document(printer, till.printer_profile), kind="test",
+                                source_type="test_page", source_id=uuid.uuid4().hex, till=till, user=g.user)
+    printing.notify(printer)
+    flash(gettext("A test page was queued for %(till)s.", till=till.code), "success")
+    return redirect(url_for("devices.index"))
+
+
+@bp.post("/kasir/<code>/laci")
+@require("devices.manage")
+def open_drawer(code: str):
+    """Kick the cash drawer by hand (no sale): always audited, with the reason."""
+    from receipts.escpos import kick_drawer_bytes
+
+    reason = request.form.get("reason", "").strip()[:200]
+    if not reason:
+        flash(gettext("Give the reason for opening the drawer."), "error")
+        return redirect(url_for("devices.index"))
+    with write_transaction():
+        till = _till(code)
+        printer = printing.printer_of(till)
+        printing.enqueue(printer=printer, profile=till.printer_profile, kind="drawer", source_type="drawer",
+                         source_id=uuid.uuid4().hex, data=kick_drawer_bytes(till.drawer_pin), html="", till=till,
+                         user=g.user)
+        audit.record("drawer.opened", actor=g.user, target_type="till", target_id=till.code, reason=reason)
+    printing.notify(printer)
+    flash(gettext("The drawer of %(till)s opens.", till=till.code), "success")
+    return redirect(url_for("devices.index"))
+
+
+@bp.post("/kasir/<code>/status")
+@require("devices.manage")
+def printer_status(code: str):
+    from drivers.connectors import DeviceError, open_printer, parse
+
+    till = _till(code)
+    try:
+        port = open_printer(parse(printing.printer_of(till)))
+        try:
+            status = port.status().value
+        finally:
+            port.close()
+    except (DeviceError, OSError, ValueError) as exc:
+        status = "offline"
+        current_app.logger.info("printer status of %s: %s", till.code, exc)
+    flash(gettext("Printer of %(till)s: %(status)s", till=till.code, status=status), "info")
+    return redirect(url_for("devices.index"))
+
+
+@bp.post("/antrian/<int:job_id>/<action>")
+@require("devices.manage")
+def job_action(job_id: int, action: str):
+    try:
+        if action == "cetak-ulang":
+            job = printing.reprint(job_id, g.user, printing.rerender)
+        elif action == "lepas":
+            job = printing.release(job_id, g.user)
+        elif action == "buang":
+            printing.discard(job_id, g.user)
+            return redirect(url_for("devices.index"))
+        else:
+            abort(404)
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("devices.index"))
+    printing.notify(job.printer)
+    return redirect(url_for("devices.index"))
+
+
+@bp.get("/kasir/<code>/scan")
+@require("till.operate")
+def scan_events(code: str):
+    """The till page's stream of scans from its serial scanner (missed scans arrive flagged)."""
+    from drivers.events import format_sse, format_sse_comment
+
+    till = _till(code)
+    broker = _runtime().broker
+    subscription = broker.subscribe(till.code, request.headers.get("Last-Event-ID"), timeout=15.0)
+
+    def stream():
+        try:
+            yield format_sse_comment("connected")
+            for _ in range(240):  # about an hour with 15 s keep-alives; the browser reconnects by itself
+                event = subscription.get(timeout=15.0)
+                yield format_sse(event) if event is not None else format_sse_comment()
+        finally:
+            subscription.close()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)

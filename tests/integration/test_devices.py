@@ -1,0 +1,88 @@
+"""The devices page and the till's scan stream, with a real serial scanner emulated on a pty pair."""
+
+import os
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from pos.db import db
+from pos.models import AuditEntry, PrintJob, Till
+from tests.conftest import csrf_token
+
+
+def test_devices_are_configured_per_till_and_audited(signed_in, client, demo_app):
+    signed_in("manajer")
+    page = client.get("/perangkat/")
+    assert page.status_code == 200 and 'data-till="TK01"' in page.text
+    form = {"csrf_token": csrf_token(client), "printer": "network:127.0.0.1:9100", "printer_profile": "POS-5890",
+            "drawer_pin": "5", "scanner_port": "", "scale_port": "/dev/ttyUSB1", "scale_protocol": "cas",
+            "display_port": "", "display_commands": ""}
+    assert client.post("/perangkat/kasir/TK01", data={**form, "printer": "teleport:somewhere"}).status_code == 302
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(Till).where(Till.code == "TK01")).printer == ""  # refused, unchanged
+    client.post("/perangkat/kasir/TK01", data=form)
+    with demo_app.app_context():
+        till = db.session.scalar(sa.select(Till).where(Till.code == "TK01"))
+        assert (till.printer, till.printer_profile, till.drawer_pin, till.scale_protocol) == (
+            "network:127.0.0.1:9100", "POS-5890", 5, "cas")
+        assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "devices.configured")) is not None
+
+
+def test_test_print_and_drawer_go_through_the_queue(signed_in, client, demo_app):
+    signed_in("manajer")
+    token = csrf_token(client)
+    assert client.post("/perangkat/kasir/TK02/tes", data={"csrf_token": token}).status_code == 302
+    assert client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": ""}).status_code == 302
+    assert client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": "tukar uang kecil"}
+                       ).status_code == 302
+    with demo_app.app_context():
+        kinds = sorted(job.kind for job in db.session.scalars(sa.select(PrintJob)))
+        assert kinds == ["drawer", "test"]
+        drawer = db.session.scalar(sa.select(PrintJob).where(PrintJob.kind == "drawer"))
+        assert drawer.data.startswith(b"\x1bp\x00")  # ESC p 0 t1 t2: pulse drawer pin 2
+        opened = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "drawer.opened"))
+        assert (opened.actor_name, opened.reason) == ("manajer", "tukar uang kecil")
+
+
+def test_a_pty_scanner_reaches_the_till_page_stream(demo_app, signed_in, client):
+    """A scan typed into the emulated serial scanner arrives on the till's Server-Sent Events stream."""
+    from drivers.scanner import SerialScanner
+
+    runtime = demo_app.extensions["kasir_devices"]
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    signed_in("kasir")
+    scanner = None
+    try:
+        runtime.start_scanner("TK01", port)
+        scanner = runtime.scanners["TK01"]
+        assert isinstance(scanner, SerialScanner)
+        deadline = time.monotonic() + 5
+        while runtime.scanner_states.get("TK01") != "connected" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.write(master, b"8999999002503\r")
+        response = client.get("/perangkat/kasir/TK01/scan", buffered=False)
+        assert response.status_code == 200 and response.mimetype == "text/event-stream"
+        received = ""
+        deadline = time.monotonic() + 10
+        for chunk in response.response:
+            received += chunk.decode() if isinstance(chunk, bytes) else chunk
+            if "8999999002503" in received or time.monotonic() > deadline:
+                break
+        response.close()
+        assert "event: scan" in received and '"code":"8999999002503"' in received
+        assert '"missed":true' in received  # it arrived before the page listened: delivered, flagged
+    finally:
+        if scanner is not None:
+            scanner.stop()
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.mark.parametrize("role", ["kasir", "pengawas", "gudang"])
+def test_only_managers_manage_devices(role, signed_in, client):
+    signed_in(role)
+    assert client.get("/perangkat/").status_code == 403
+    assert client.post("/perangkat/kasir/TK01/laci", data={"csrf_token": csrf_token(client), "reason": "x"}
+                       ).status_code == 403
