@@ -45,10 +45,18 @@ def index():
     jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()
     runtime = _runtime()
     recent = {till.code: list(getattr(runtime.broker._channel(till.code), "history", []))[-5:] for till in tills}
-    return render_template("devices/index.html", tills=tills, jobs=jobs, ports=list_serial_ports(),
-                           profiles=sorted(PROFILES), scale_protocols=SCALE_PROTOCOLS,
-                           display_commands=DISPLAY_COMMANDS, recent=recent, states=runtime.scanner_states,
-                           printer_of=printing.printer_of)
+    return render_template(
+        "devices/index.html",
+        tills=tills,
+        jobs=jobs,
+        ports=list_serial_ports(),
+        profiles=sorted(PROFILES),
+        scale_protocols=SCALE_PROTOCOLS,
+        display_commands=DISPLAY_COMMANDS,
+        recent=recent,
+        states=runtime.scanner_states,
+        printer_of=printing.printer_of,
+    )
 
 
 @bp.post("/kasir/<code>")
@@ -66,16 +74,31 @@ def configure(code: str):
                 try:
                     parse(printer)
                 except ValueError as exc:
-                    raise InvalidInput(N_("The printer connection is not valid: %(reason)s"), reason=str(exc)[:120])
+                    raise InvalidInput(
+                        N_("The printer connection is not valid: %(reason)s"), reason=str(exc)[:120]
+                    ) from None
             if form.get("printer_profile") not in PROFILES:
                 raise InvalidInput(N_("Unknown printer profile."))
             if form.get("drawer_pin") not in ("2", "5"):
                 raise InvalidInput(N_("The cash drawer pin is 2 or 5."))
-            if form.get("scale_protocol", "") not in SCALE_PROTOCOLS or form.get("display_commands", "") not in \
-                    DISPLAY_COMMANDS:
+            if (
+                form.get("scale_protocol", "") not in SCALE_PROTOCOLS
+                or form.get("display_commands", "") not in DISPLAY_COMMANDS
+            ):
                 raise InvalidInput(N_("Unknown device protocol."))
-            before = {k: getattr(till, k) for k in ("printer", "printer_profile", "drawer_pin", "scanner_port",
-                                                     "scale_port", "scale_protocol", "display_port", "display_commands")}
+            before = {
+                k: getattr(till, k)
+                for k in (
+                    "printer",
+                    "printer_profile",
+                    "drawer_pin",
+                    "scanner_port",
+                    "scale_port",
+                    "scale_protocol",
+                    "display_port",
+                    "display_commands",
+                )
+            }
             till.printer, till.printer_profile = printer, form["printer_profile"]
             till.drawer_pin = int(form["drawer_pin"])
             for name in ("scanner_port", "scale_port", "display_port"):
@@ -83,10 +106,14 @@ def configure(code: str):
                 if any(ord(ch) < 32 for ch in value) or len(value) > 200:
                     raise InvalidInput(N_("A port is a device path such as /dev/ttyUSB0."))
                 setattr(till, name, value)
-            till.scale_protocol, till.display_commands = form.get("scale_protocol", ""), form.get("display_commands", "")
+            till.scale_protocol, till.display_commands = (
+                form.get("scale_protocol", ""),
+                form.get("display_commands", ""),
+            )
             after = {k: getattr(till, k) for k in before}
-            audit.record("devices.configured", actor=g.user, target_type="till", target_id=till.code, before=before,
-                         after=after)
+            audit.record(
+                "devices.configured", actor=g.user, target_type="till", target_id=till.code, before=before, after=after
+            )
             scanner_port, till_code = till.scanner_port, till.code
     except PosError as exc:
         flash(gettext(exc.message, **exc.params), "error")
@@ -103,8 +130,14 @@ def test_print(code: str):
     with write_transaction():
         till = _till(code)
         printer = printing.printer_of(till)
-        printing.print_document(printer_test_document(printer, till.printer_profile), kind="test",
-                                source_type="test_page", source_id=uuid.uuid4().hex, till=till, user=g.user)
+        printing.print_document(
+            printer_test_document(printer, till.printer_profile),
+            kind="test",
+            source_type="test_page",
+            source_id=uuid.uuid4().hex,
+            till=till,
+            user=g.user,
+        )
     printing.notify(printer)
     flash(gettext("A test page was queued for %(till)s.", till=till.code), "success")
     return redirect(url_for("devices.index"))
@@ -123,9 +156,17 @@ def open_drawer(code: str):
     with write_transaction():
         till = _till(code)
         printer = printing.printer_of(till)
-        printing.enqueue(printer=printer, profile=till.printer_profile, kind="drawer", source_type="drawer",
-                         source_id=uuid.uuid4().hex, data=kick_drawer_bytes(till.drawer_pin), html="", till=till,
-                         user=g.user)
+        printing.enqueue(
+            printer=printer,
+            profile=till.printer_profile,
+            kind="drawer",
+            source_type="drawer",
+            source_id=uuid.uuid4().hex,
+            data=kick_drawer_bytes(till.drawer_pin),
+            html="",
+            till=till,
+            user=g.user,
+        )
         audit.record("drawer.opened", actor=g.user, target_type="till", target_id=till.code, reason=reason)
     printing.notify(printer)
     flash(gettext("The drawer of %(till)s opens.", till=till.code), "success")
@@ -190,8 +231,9 @@ def scan_events(code: str):
         finally:
             subscription.close()
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return Response(
+        stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 def _json(value) -> str:

@@ -63,8 +63,13 @@ def queue_test_page(app, printer: str, source_id: str | None = None) -> int:
         with write_transaction():
             till = db.session.scalar(sa.select(Till).where(Till.code == "TK01"))
             till.printer = printer
-            job = printing.print_document(printer_test_document(printer, "TM-T20II"), kind="test",
-                                          source_type="test_page", source_id=source_id or uuid.uuid4().hex, till=till)
+            job = printing.print_document(
+                printer_test_document(printer, "TM-T20II"),
+                kind="test",
+                source_type="test_page",
+                source_id=source_id or uuid.uuid4().hex,
+                till=till,
+            )
             return job.id
 
 
@@ -132,15 +137,20 @@ def test_reprints_are_copies_marked_salinan(demo_app, tmp_path):
         kasir = db.session.scalar(sa.select(User).where(User.username == "kasir"))
         printing.process_due(spec)
         with write_transaction():
-            again = printing.print_document(printer_test_document(spec, "TM-T20II"), kind="test", source_type="test_page",
-                                            source_id="doc-1")
+            again = printing.print_document(
+                printer_test_document(spec, "TM-T20II"), kind="test", source_type="test_page", source_id="doc-1"
+            )
         assert again.id == job_id  # the same document is queued once, however often it is asked for
         copy = printing.reprint(job_id, kasir, printing.rerender)
         assert copy.copy == 1
         printing.process_due(spec)
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["test_page-doc-1-0.bin", "test_page-doc-1-0.html", "test_page-doc-1-1.bin",
-                     "test_page-doc-1-1.html"]
+    assert files == [
+        "test_page-doc-1-0.bin",
+        "test_page-doc-1-0.html",
+        "test_page-doc-1-1.bin",
+        "test_page-doc-1-1.html",
+    ]
 
 
 @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (zbar-tools) is not installed")
@@ -155,8 +165,12 @@ def test_the_demo_prints_a_test_page_and_a_receipt_whose_barcode_scans(demo_app)
     from pathlib import Path
 
     names = sorted(p.name for p in Path(folder).iterdir())
-    assert names == ["sale-demo-receipt-0.bin", "sale-demo-receipt-0.html", "test_page-demo-0.bin",
-                     "test_page-demo-0.html"]
+    assert names == [
+        "sale-demo-receipt-0.bin",
+        "sale-demo-receipt-0.html",
+        "test_page-demo-0.bin",
+        "test_page-demo-0.html",
+    ]
     html = (Path(folder) / "sale-demo-receipt-0.html").read_text()
     image = base64.b64decode(re.search(r'data:image/png;base64,([^"]+)"', html).group(1))
     png = Path(folder) / "barcode.png"
