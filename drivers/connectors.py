@@ -56,8 +56,8 @@ MAX_TIMEOUT = 120.0
 DEFAULT_NETWORK_PORT = 9100
 SERIAL_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 SERIAL_FLOWS = ("none", "rtscts", "dsrdtr", "xonxoff")
-# Job ids become file names in the folder printer: no path separators, no leading dot, nothing a shell would mangle.
-JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,199}$")
+# Job ids become file names in the folder printer: no path separators, no control characters, no leading dot.
+JOB_ID = re.compile(r"^[^\x00-\x1f\x7f/\\.][^\x00-\x1f\x7f/\\]{0,199}$")
 
 # ESC/POS real-time status (DLE EOT n): the printer answers one byte even while its input buffer is busy.
 DLE_EOT_PRINTER = b"\x10\x04\x01"
@@ -337,7 +337,8 @@ def interpret_status(printer: int | None, paper: int | None) -> PrinterStatus:
 
 def check_job_id(job_id: str) -> str:
     if not isinstance(job_id, str) or not JOB_ID.match(job_id):
-        raise ValueError(f"job id {job_id!r} must be 1-200 letters, digits or ._@+=- and start with a letter or digit")
+        raise ValueError(f"job id {job_id!r} must be 1-200 characters without / \\ or control characters, "
+                         "not starting with a dot")
     return job_id
 
 

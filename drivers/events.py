@@ -122,8 +122,11 @@ class ScanBroker:
             channel = self._channels[name] = _Channel(self.missed_limit, self.history_limit)
         return channel
 
-    def publish(self, channel: str, event: dict) -> int:
-        """Hand a copy of `event` (plus `id`) to every subscriber; returns how many took it (0: kept as missed)."""
+    def publish(self, channel: str, event: dict, keep_if_missed: bool = True) -> int:
+        """Hand a copy of `event` (plus `id`) to every subscriber; returns how many took it (0: kept as missed).
+
+        `keep_if_missed=False` is for passing news that is stale by the time anyone listens (a scanner's state):
+        it still goes to the recent history, not to the missed list."""
         if not isinstance(event, dict):
             raise TypeError("an event is a dict")
         with self._lock:
@@ -138,7 +141,7 @@ class ScanBroker:
                 else:  # a listener that stopped reading: close it; its page reconnects and gets the missed events
                     log.warning("subscriber on %s is not reading; closing it", channel)
                     self._remove(ch, sub)
-            if not delivered:
+            if not delivered and keep_if_missed:
                 self._keep_missed(channel, ch, [stamped])
             return delivered
 
@@ -171,6 +174,12 @@ class ScanBroker:
         """The events waiting for the next subscriber (a copy), oldest first."""
         with self._lock:
             return [dict(event) for event in self._channel(channel).missed]
+
+    def recent(self, channel: str, limit: int = 5) -> list[dict]:
+        """The channel's latest events (delivered or not), oldest first: for a devices page's "last scans"."""
+        with self._lock:
+            ch = self._channels.get(channel)
+            return [dict(event) for event in list(ch.history)[-limit:]] if ch and limit > 0 else []
 
     def subscribers(self, channel: str) -> int:
         with self._lock:

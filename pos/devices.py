@@ -22,6 +22,7 @@ class DeviceRuntime:
         self.broker = ScanBroker()
         self.print_workers = PrintWorkers(app)
         self.scanners: dict[str, object] = {}
+        self.scales: dict[str, object] = {}
         self.scanner_states: dict[str, str] = {}
         self.started = False
         self.lock = threading.Lock()
@@ -58,7 +59,7 @@ class DeviceRuntime:
 
         def on_state(state: str, till=till_code) -> None:
             self.scanner_states[till] = state
-            self.broker.publish(till, {"type": "scanner", "state": state, "till": till})
+            self.broker.publish(till, {"type": "scanner", "state": state, "till": till}, keep_if_missed=False)
 
         scanner = SerialScanner(port, on_scan=on_scan, on_state=on_state, name=f"scanner:{till_code}")
         scanner.start()

@@ -29,17 +29,42 @@ def printer_of(till: Till | None) -> str:
     return (till.printer if till is not None and till.printer else "") or folder_printer(current_app)
 
 
-def enqueue(*, printer: str, profile: str, kind: str, source_type: str, source_id: str, data: bytes, html: str,
-            document: dict | None = None, till: Till | None = None, copy: int = 0, user: User | None = None
-            ) -> PrintJob:
+def enqueue(
+    *,
+    printer: str,
+    profile: str,
+    kind: str,
+    source_type: str,
+    source_id: str,
+    data: bytes,
+    html: str,
+    document: dict | None = None,
+    till: Till | None = None,
+    copy: int = 0,
+    user: User | None = None,
+) -> PrintJob:
     """Store a job (in the caller's transaction). The same document and copy number is stored once."""
-    existing = db.session.scalar(sa.select(PrintJob).where(
-        PrintJob.source_type == source_type, PrintJob.source_id == source_id, PrintJob.copy == copy))
+    existing = db.session.scalar(
+        sa.select(PrintJob).where(
+            PrintJob.source_type == source_type, PrintJob.source_id == source_id, PrintJob.copy == copy
+        )
+    )
     if existing is not None:
         return existing
-    job = PrintJob(till_id=till.id if till else None, printer=printer, profile=profile, kind=kind,
-                   source_type=source_type, source_id=str(source_id)[:80], copy=copy, document=document, data=data,
-                   html=html, status="queued", created_by=user.username if user else "")
+    job = PrintJob(
+        till_id=till.id if till else None,
+        printer=printer,
+        profile=profile,
+        kind=kind,
+        source_type=source_type,
+        source_id=str(source_id)[:80],
+        copy=copy,
+        document=document,
+        data=data,
+        html=html,
+        status="queued",
+        created_by=user.username if user else "",
+    )
     db.session.add(job)
     db.session.flush()
     return job
@@ -50,12 +75,21 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def send(job: PrintJob) -> None:
-    """Hand the bytes to the printer; raises drivers.connectors.DeviceError when it cannot."""
+    """Hand the bytes to the printer; raises drivers.errors.DeviceError when it cannot (a bad connection string is a
+    DeviceError too: the job waits, visibly, until the devices page fixes it)."""
     from drivers import connectors
+    from drivers.errors import PrinterError
 
-    port = connectors.open_printer(connectors.parse(job.printer))
     try:
-        port.send(f"{job.source_type}-{job.source_id}-{job.copy}".replace("/", "_"), job.data, job.html or None)
+        conn = connectors.parse(job.printer)
+    except ValueError as exc:
+        raise PrinterError(N_("The printer connection is not valid: %(reason)s"), reason=str(exc)[:120]) from None
+    port = connectors.open_printer(conn)
+    try:
+        job_id = "".join(
+            ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{job.source_type}-{job.source_id}-{job.copy}"
+        )
+        port.send(job_id, job.data, job.html or None)
     finally:
         port.close()
 
@@ -69,9 +103,12 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
     for _ in range(limit):
         now = now or utcnow()
         with write_transaction():
-            job = db.session.scalar(sa.select(PrintJob).where(
-                PrintJob.printer == printer, PrintJob.status == "queued", PrintJob.next_attempt_at <= now)
-                .order_by(PrintJob.id).limit(1))
+            job = db.session.scalar(
+                sa.select(PrintJob)
+                .where(PrintJob.printer == printer, PrintJob.status == "queued", PrintJob.next_attempt_at <= now)
+                .order_by(PrintJob.id)
+                .limit(1)
+            )
             if job is None:
                 return printed
             job.status = "printing"
@@ -79,7 +116,7 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
         job = db.session.get(PrintJob, job_id)
         try:
             send(job)
-        except (DeviceError, OSError, ValueError) as exc:
+        except (DeviceError, OSError) as exc:
             with write_transaction():
                 job = db.session.get(PrintJob, job_id)
                 job.attempts += 1
@@ -135,14 +172,31 @@ def reprint(job_id: int, user: User, renderer) -> PrintJob:
         original = db.session.get(PrintJob, job_id)
         if original is None or original.document is None:
             raise NotFound(N_("No such print job."))
-        copy = (db.session.scalar(sa.select(sa.func.max(PrintJob.copy)).where(
-            PrintJob.source_type == original.source_type, PrintJob.source_id == original.source_id)) or 0) + 1
+        copy = (
+            db.session.scalar(
+                sa.select(sa.func.max(PrintJob.copy)).where(
+                    PrintJob.source_type == original.source_type, PrintJob.source_id == original.source_id
+                )
+            )
+            or 0
+        ) + 1
         data, html = renderer(original.document, original.profile, True)
-        job = enqueue(printer=original.printer, profile=original.profile, kind=original.kind,
-                      source_type=original.source_type, source_id=original.source_id, data=data, html=html,
-                      document=original.document, till=original.till, copy=copy, user=user)
-        audit.record("print.reprinted", actor=user, target_type="print_job", target_id=original.id,
-                     after={"copy": copy})
+        job = enqueue(
+            printer=original.printer,
+            profile=original.profile,
+            kind=original.kind,
+            source_type=original.source_type,
+            source_id=original.source_id,
+            data=data,
+            html=html,
+            document=original.document,
+            till=original.till,
+            copy=copy,
+            user=user,
+        )
+        audit.record(
+            "print.reprinted", actor=user, target_type="print_job", target_id=original.id, after={"copy": copy}
+        )
     return job
 
 
@@ -201,16 +255,27 @@ class PrintWorkers:
                 worker.thread.join(timeout=5)
 
 
-def print_document(document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None,
-                   user: User | None = None) -> PrintJob:
+def print_document(
+    document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None, user: User | None = None
+) -> PrintJob:
     """Render and queue a document for the till's printer (in the caller's transaction, so the job is as
     durable as what it prints). Wake the worker with `notify` after the commit."""
     from pos.receipt_documents import render
 
     profile = till.printer_profile if till is not None else "TM-T20II"
     data, html = render(document, profile)
-    return enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
-                   source_id=source_id, data=data, html=html, document=document, till=till, user=user)
+    return enqueue(
+        printer=printer_of(till),
+        profile=profile,
+        kind=kind,
+        source_type=source_type,
+        source_id=source_id,
+        data=data,
+        html=html,
+        document=document,
+        till=till,
+        user=user,
+    )
 
 
 def notify(printer: str) -> None:

@@ -163,10 +163,14 @@ def show(sku: str):
     ).all()
     from inventory.models import ProductCost
 
-    costs = db.session.execute(sa.select(BusinessUnit.name, ProductCost.average_cost).join(
-        BusinessUnit, ProductCost.unit_id == BusinessUnit.id).where(ProductCost.product_id == product.id)).all()
-    return render_template("catalog/show.html", product=product, prices=prices, history=history, levels=levels,
-                           costs=costs)
+    costs = db.session.execute(
+        sa.select(BusinessUnit.name, ProductCost.average_cost)
+        .join(BusinessUnit, ProductCost.unit_id == BusinessUnit.id)
+        .where(ProductCost.product_id == product.id)
+    ).all()
+    return render_template(
+        "catalog/show.html", product=product, prices=prices, history=history, levels=levels, costs=costs
+    )
 
 
 def _back(sku: str, exc: PosError | None = None):
@@ -218,4 +222,73 @@ def add_barcode(sku: str):
 def status(sku: str):
     with write_transaction():
         catalog.set_active(_product(sku), request.form.get("active") == "1")
+    return _back(sku)
+
+
+def _labels(product: Product, copies: int):
+    """Shelf labels for the product's base unit (its first barcode, or an in-store one the caller generated)."""
+    from inventory.lookup import unit_prices
+    from receipts.labels import shelf_label
+
+    base = next(u for u in product.units if u.factor == 1)
+    code = next((b.code for b in product.barcodes if b.product_unit_id == base.id), None)
+    if code is None:
+        raise InvalidInput(N_("The product has no barcode yet: add one or generate an in-store barcode first."))
+    price = unit_prices(product, base)[0]
+    return [shelf_label(product.name, base.name, price, code)] * copies
+
+
+@bp.get("/<sku>/label")
+@require("catalog.view")
+def labels(sku: str):
+    """A printable A4 sheet of shelf labels (3 x 8), every barcode checked to scan back in the tests."""
+    from receipts.labels import a4_sheet_html
+
+    product = _product(sku)
+    copies = min(max(request.args.get("jumlah", 24, type=int) or 24, 1), 240)
+    try:
+        sheet = a4_sheet_html(_labels(product, copies))
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return _back(sku)
+    return render_template("catalog/labels.html", product=product, sheet=sheet, copies=copies)
+
+
+@bp.post("/<sku>/label")
+@require("catalog.manage")
+def print_labels(sku: str):
+    """The same labels on a till's receipt printer (through the print queue)."""
+    import uuid
+
+    from pos import printing
+    from pos.models import Till
+    from receipts.escpos import render_escpos
+    from receipts.labels import thermal_label_blocks
+
+    copies = min(max(request.form.get("jumlah", 1, type=int) or 1, 1), 50)
+    try:
+        with write_transaction():
+            product = _product(sku)
+            till = db.session.scalar(sa.select(Till).where(Till.code == request.form.get("till", "").upper()[:20]))
+            if till is None:
+                raise InvalidInput(N_("Choose the till whose printer prints the labels."))
+            blocks = thermal_label_blocks(_labels(product, copies), till.printer_profile)
+            from receipts.profiles import get_profile
+
+            job = printing.enqueue(
+                printer=printing.printer_of(till),
+                profile=till.printer_profile,
+                kind="label",
+                source_type="label",
+                source_id=uuid.uuid4().hex,
+                data=render_escpos(blocks, get_profile(till.printer_profile)),
+                html="",
+                till=till,
+                user=g.user,
+            )
+            printer = job.printer
+    except PosError as exc:
+        return _back(sku, exc)
+    printing.notify(printer)
+    flash(gettext("%(n)s label(s) were queued.", n=copies), "success")
     return _back(sku)

@@ -44,7 +44,7 @@ def index():
     tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
     jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()
     runtime = _runtime()
-    recent = {till.code: list(getattr(runtime.broker._channel(till.code), "history", []))[-5:] for till in tills}
+    recent = {till.code: runtime.broker.recent(till.code, 5) for till in tills}
     return render_template(
         "devices/index.html",
         tills=tills,
@@ -238,3 +238,57 @@ def scan_events(code: str):
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+@bp.get("/kasir/<code>/timbangan")
+@require("till.operate")
+def weigh(code: str):
+    """The weight on the till's scale, only when it is stable (JSON for the till page)."""
+    from flask import jsonify
+
+    from drivers.errors import DeviceError
+    from drivers.scale import SerialScale
+
+    till = _till(code)
+    if not till.scale_port or not till.scale_protocol:
+        return jsonify(error="no_scale", message=gettext("This till has no scale.")), 404
+    scale = _runtime().scales.get(till.code)
+    if scale is None or scale.port != till.scale_port:
+        scale = SerialScale(till.scale_port, till.scale_protocol)
+        _runtime().scales[till.code] = scale
+    try:
+        weight = scale.read_stable(timeout=3.0)
+    except DeviceError as exc:
+        name = type(exc).__name__
+        message = {
+            "ScaleUnstable": gettext("The scale is still moving: wait for a steady weight."),
+            "ScaleOverload": gettext("The scale is overloaded."),
+        }.get(name, gettext("The scale does not answer."))
+        _runtime().broker.publish(till.code, {"type": "weight", "error": name, "till": till.code})
+        return jsonify(error=name, message=message), 409
+    _runtime().broker.publish(till.code, {"type": "weight", "kg": str(weight), "till": till.code})
+    return jsonify(kg=str(weight))
+
+
+@bp.post("/kasir/<code>/layar")
+@require("devices.manage")
+def test_display(code: str):
+    """Write a greeting to the till's pole display, to check the port and the command set."""
+    from drivers.display import PoleDisplay
+    from drivers.errors import DeviceError
+
+    till = _till(code)
+    if not till.display_port or not till.display_commands:
+        flash(gettext("This till has no pole display."), "error")
+        return redirect(url_for("devices.index"))
+    try:
+        display = PoleDisplay(till.display_port, till.display_commands)
+        try:
+            display.show("KOPERASI MERAH PUTIH", "Selamat datang")
+        finally:
+            display.close()
+    except (DeviceError, OSError) as exc:
+        flash(gettext("The pole display does not answer: %(reason)s", reason=str(exc)[:120]), "error")
+        return redirect(url_for("devices.index"))
+    flash(gettext("The pole display of %(till)s shows a greeting.", till=till.code), "success")
+    return redirect(url_for("devices.index"))

@@ -86,3 +86,66 @@ def test_only_managers_manage_devices(role, signed_in, client):
     assert client.get("/perangkat/").status_code == 403
     assert client.post("/perangkat/kasir/TK01/laci", data={"csrf_token": csrf_token(client), "reason": "x"}
                        ).status_code == 403
+
+
+def test_the_till_reads_only_a_stable_weight_from_a_pty_scale(demo_app, signed_in, client):
+    """A CAS-style scale on a pty pair: moving frames are refused, the stable one is taken."""
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    with demo_app.app_context():
+        from pos.db import write_transaction
+
+        with write_transaction():
+            till = db.session.scalar(sa.select(Till).where(Till.code == "TK01"))
+            till.scale_port, till.scale_protocol = port, "cas"
+    signed_in("kasir")
+    import threading
+
+    frame = {"bytes": b"US,GS,+  1.240kg\r\n"}
+    stop = threading.Event()
+
+    def continuous_scale():  # a CAS scale streams its reading about ten times a second
+        while not stop.is_set():
+            os.write(master, frame["bytes"])
+            stop.wait(0.1)
+
+    writer = threading.Thread(target=continuous_scale, daemon=True)
+    writer.start()
+    try:
+        moving = client.get("/perangkat/kasir/TK01/timbangan")
+        assert moving.status_code == 409 and moving.get_json()["error"] == "ScaleUnstable"
+        frame["bytes"] = b"ST,GS,+  1.250kg\r\n"
+        steady = client.get("/perangkat/kasir/TK01/timbangan")
+        assert steady.status_code == 200 and steady.get_json() == {"kg": "1.250"}
+    finally:
+        stop.set()
+        writer.join(timeout=5)
+        scale = demo_app.extensions["kasir_devices"].scales.get("TK01")
+        if scale is not None:
+            scale.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_shelf_labels_scan_back_and_print_on_a_till(stock_app, signed_in, client, tmp_path):
+    import base64
+    import re
+    import shutil
+    import subprocess
+
+    signed_in("gudang")
+    sheet = client.get("/produk/MIE-GORENG/label?jumlah=3")
+    assert sheet.status_code == 200 and 'data-labels="3"' in sheet.text
+    images = re.findall(r'data:image/png;base64,([^"]+)"', sheet.text)
+    assert len(images) >= 3
+    if shutil.which("zbarimg"):
+        png = tmp_path / "label.png"
+        png.write_bytes(base64.b64decode(images[0]))
+        decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30)
+        assert decoded.stdout.strip() in ("089686010947", "0089686010947")
+    printed = client.post("/produk/MIE-GORENG/label", data={"csrf_token": csrf_token(client), "till": "TK01",
+                                                            "jumlah": "2"})
+    assert printed.status_code == 302
+    with stock_app.app_context():
+        label_job = db.session.scalar(sa.select(PrintJob).where(PrintJob.kind == "label"))
+        assert label_job is not None and label_job.data.startswith(b"\x1b@")

@@ -171,6 +171,7 @@ def test_status_values_are_plain_strings_for_the_devices_page():
 def test_job_ids():
     assert check_job_id("sale-123-0") == "sale-123-0"
     assert check_job_id("shift_Z.7@till+2=x") == "shift_Z.7@till+2=x"
-    for bad in ("", ".x", "-x", "a/b", "a\\b", "a b", "x" * 201, 5):
+    assert check_job_id("sale-TK01:2026 0001-0") == "sale-TK01:2026 0001-0"  # any file-name-safe text
+    for bad in ("", ".x", "..", "a/b", "a\\b", "tab\tin", "nul\x00", "x" * 201, 5):
         with pytest.raises(ValueError):
             check_job_id(bad)  # type: ignore[arg-type]

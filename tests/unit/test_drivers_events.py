@@ -194,3 +194,13 @@ def test_a_long_missed_list_is_replayed_whole_even_past_the_queue_limit():
     with broker.subscribe("till-1") as page:
         got = [page.get(timeout=1) for _ in range(5)]
     assert [(e["code"], e["missed"]) for e in got] == [(str(n), True) for n in range(5)]
+
+
+def test_passing_news_is_not_kept_as_missed_but_shows_in_recent():
+    broker = ScanBroker()
+    broker.publish("till-1", {"type": "scanner", "state": "disconnected"}, keep_if_missed=False)
+    broker.publish("till-1", scan("111"))
+    assert [e["code"] for e in broker.missed("till-1")] == ["111"]
+    assert [e["type"] for e in broker.recent("till-1")] == ["scanner", "scan"]
+    assert [e["type"] for e in broker.recent("till-1", limit=1)] == ["scan"]
+    assert broker.recent("till-9") == []
