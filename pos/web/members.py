@@ -19,7 +19,7 @@ from ledger.posting_rules import PIUTANG_ANGGOTA, simpanan
 from ledger.reports import MemberAccountStatement, Scope, member_statement
 from pos.db import db, write_transaction
 from pos.errors import N_, InvalidInput, PosError
-from pos.models import User
+from pos.models import PrintJob, User
 from pos.money import parse_rupiah
 from pos.permissions import has_permission, require
 from pos.web.templating import local_today
@@ -459,3 +459,81 @@ def arrears():
         today=today,
         wajib_amount=current_app.config["KASIR"]["simpanan_wajib_amount"],
     )
+
+
+SLIP_KINDS = {
+    SlipKind.DEPOSIT: "deposit",
+    SlipKind.WITHDRAWAL: "withdrawal",
+    SlipKind.KASBON_REPAYMENT: "kasbon_repayment",
+    SlipKind.EXIT: "withdrawal",
+}
+
+
+@bp.post("/slip/<int:slip_id>/cetak")
+@require("savings.transact")
+def print_slip(slip_id: int):
+    """Print the slip on the receipt printer of a till at the slip's outlet (or the save-to-folder printer)."""
+
+    from pos import printing
+    from pos.models import Till
+    from pos.receipt_documents import header, to_json
+
+    with write_transaction():
+        found = db.session.get(Slip, slip_id)
+        if found is None:
+            abort(404)
+        till = db.session.scalar(
+            sa.select(Till).where(Till.outlet_id == found.outlet_id, Till.active.is_(True)).order_by(Till.code).limit(1)
+        )
+        account = f"Simpanan {found.savings_kind.value}" if found.savings_kind else "Kasbon"
+        document = {
+            "kind": "slip",
+            "data": to_json(
+                {
+                    "header": header(),
+                    "number": found.number.replace("/", "-")[:24],
+                    "printed_at": found.created_at,
+                    "timezone": current_app.config["KASIR"]["timezone"],
+                    "till_code": till.code if till else "",
+                    "cashier_name": found.created_by,
+                    "kind": SLIP_KINDS[found.kind],
+                    "member_number": found.member.number,
+                    "member_name": found.member.name,
+                    "account": account,
+                    "amount": found.amount,
+                    "balance_after": max(_balance_after(found), 0),
+                    "method": "Tunai",
+                }
+            ),
+        }
+        copies = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PrintJob)
+            .where(PrintJob.source_type == "slip", PrintJob.source_id == found.number)
+        )
+        if copies:
+            from pos.receipt_documents import render
+
+            profile = till.printer_profile if till else "TM-T20II"
+            data, html = render(document, profile, True)
+            job = printing.enqueue(
+                printer=printing.printer_of(till),
+                profile=profile,
+                kind="slip",
+                source_type="slip",
+                source_id=found.number,
+                data=data,
+                html=html,
+                document=document,
+                till=till,
+                copy=copies,
+                user=g.user,
+            )
+        else:
+            job = printing.print_document(
+                document, kind="slip", source_type="slip", source_id=found.number, till=till, user=g.user
+            )
+        printer = job.printer
+    printing.notify(printer)
+    flash(gettext("The slip was sent to the printer."), "success")
+    return redirect(url_for("members.slip", slip_id=slip_id))

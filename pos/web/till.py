@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from pos import auth
@@ -33,8 +33,37 @@ def index():
 @bp.get("/<code>")
 @require("till.operate")
 def show(code: str):
+    from pos.models import PrintJob
+
     till = _till(code)
-    return render_template("till/till.html", till=till)
+    waiting = db.session.scalars(
+        sa.select(PrintJob)
+        .where(PrintJob.till_id == till.id, PrintJob.status.in_(("queued", "printing", "held")))
+        .order_by(PrintJob.id)
+    ).all()
+    return render_template("till/till.html", till=till, waiting=waiting)
+
+
+@bp.post("/<code>/cetak/<int:job_id>/<action>")
+@require("till.operate")
+def print_job(code: str, job_id: int, action: str):
+    """The cashier decides about receipts held during a printer outage: print them now or let them go."""
+    from pos import printing
+    from pos.models import PrintJob
+
+    till = _till(code)
+    job = db.session.get(PrintJob, job_id)
+    if job is None or job.till_id != till.id or action not in ("lepas", "buang"):
+        abort(404)
+    try:
+        if action == "lepas":
+            printing.release(job_id, g.user)
+            printing.notify(job.printer)
+        else:
+            printing.discard(job_id, g.user)
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+    return redirect(url_for("till.show", code=till.code))
 
 
 @bp.route("/<code>/masuk", methods=["GET", "POST"])

@@ -149,3 +149,24 @@ def test_shelf_labels_scan_back_and_print_on_a_till(stock_app, signed_in, client
     with stock_app.app_context():
         label_job = db.session.scalar(sa.select(PrintJob).where(PrintJob.kind == "label"))
         assert label_job is not None and label_job.data.startswith(b"\x1b@")
+
+
+def test_a_savings_slip_prints_and_a_second_print_is_a_copy(books_app, signed_in, client):
+    import datetime as dt
+
+    from ledger import members
+    from pos.db import write_transaction
+
+    with books_app.app_context():
+        with write_transaction():
+            member = members.register_member(members.MemberInput(name="Siti Aminah", nik="6371024501900003",
+                                                                 join_date=dt.date.today()), None, author_name="t")
+            slip_id = db.session.scalar(sa.select(members.Slip.id).where(members.Slip.member_id == member.id))
+    signed_in("kasir")
+    for _ in range(2):
+        assert client.post(f"/anggota/slip/{slip_id}/cetak", data={"csrf_token": csrf_token(client)}
+                           ).status_code == 302
+    with books_app.app_context():
+        jobs = db.session.scalars(sa.select(PrintJob).where(PrintJob.kind == "slip").order_by(PrintJob.id)).all()
+        assert [job.copy for job in jobs] == [0, 1]
+        assert b"SALINAN" in jobs[1].data and b"SALINAN" not in jobs[0].data
