@@ -22,6 +22,7 @@ def source_messages() -> set:
         ("config/**.py", "python"),
         ("ledger/**.py", "python"),
         ("inventory/**.py", "python"),
+        ("drivers/**.py", "python"),
         ("pos/templates/**.html", "jinja2"),
     ]
     for _file, _line, message, _comments, _context in extract_from_dir(
