@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from pos.db import db
-from pos.models import Till
+from pos.models import PrintJob, Till
 from pos.printing import PrintWorkers, printer_of, recover_interrupted
 
 
@@ -36,7 +36,8 @@ class DeviceRuntime:
         with self.app.app_context():
             recover_interrupted()
             tills = db.session.scalars(sa.select(Till).where(Till.active.is_(True))).all()
-            printers = {printer_of(till) for till in tills}
+            printers = {printer_of(till) for till in tills} | set(db.session.scalars(
+                sa.select(PrintJob.printer).where(PrintJob.status == "queued").distinct()))
             scanners = {till.code: till.scanner_port for till in tills if till.scanner_port}
             db.session.remove()
         for printer in printers:

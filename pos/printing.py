@@ -70,6 +70,15 @@ def enqueue(
     return job
 
 
+def follow_printer_change(till: Till, new_printer: str) -> int:
+    """A till's printer changed: its unprinted jobs go to the new one (in the caller's transaction)."""
+    jobs = db.session.scalars(sa.select(PrintJob).where(
+        PrintJob.till_id == till.id, PrintJob.status.in_(("queued", "held")))).all()
+    for job in jobs:
+        job.printer, job.attempts, job.next_attempt_at = new_printer, 0, utcnow()
+    return len(jobs)
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
@@ -111,6 +120,11 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
             )
             if job is None:
                 return printed
+            if utcnow() - job.created_at > HOLD_AFTER and job.kind != "drawer":
+                # Printed long after it was asked for (the server was down overnight, the printer was off):
+                # the customer has gone; the cashier decides on the till page.
+                job.status, job.last_error = "held", job.last_error or "waited too long"
+                continue
             job.status = "printing"
             job_id = job.id
         job = db.session.get(PrintJob, job_id)
@@ -150,8 +164,10 @@ def release(job_id: int, user: User) -> PrintJob:
             raise NotFound(N_("No such print job."))
         if job.status != "held":
             raise Conflict(N_("Only a held print job can be released."))
-        job.status, job.next_attempt_at = "queued", utcnow()
-        audit.record("print.released", actor=user, target_type="print_job", target_id=job.id)
+        audit.record("print.released", actor=user, target_type="print_job", target_id=job.id,
+                     before={"created_at": job.created_at.isoformat()})
+        # The cashier's yes is a fresh request: it is not held again for its age.
+        job.status, job.next_attempt_at, job.created_at = "queued", utcnow(), utcnow()
     return job
 
 
@@ -160,7 +176,7 @@ def discard(job_id: int, user: User) -> None:
     with write_transaction():
         job = db.session.get(PrintJob, job_id)
         if job is None or job.status != "held":
-            raise Conflict(N_("Only a held print job can be released."))
+            raise Conflict(N_("Only a held print job can be discarded."))
         job.status = "done"
         job.last_error = "discarded by " + user.username
         audit.record("print.discarded", actor=user, target_type="print_job", target_id=job.id)
@@ -263,7 +279,17 @@ def print_document(
     from pos.receipt_documents import render
 
     profile = till.printer_profile if till is not None else "TM-T20II"
-    data, html = render(document, profile)
+    try:
+        data, html = render(document, profile)
+    except ValueError as exc:
+        # A document the receipt model refuses must never roll back what it prints (a sale, a slip): the job
+        # is kept, held, with the reason, for the devices page.
+        current_app.logger.error("cannot render %s %s: %s", source_type, source_id, exc)
+        data, html = b"", ""
+        job = enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
+                      source_id=source_id, data=data, html=html, document=document, till=till, user=user)
+        job.status, job.last_error = "held", f"cannot render: {exc}"[:250]
+        return job
     return enqueue(
         printer=printer_of(till),
         profile=profile,

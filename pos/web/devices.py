@@ -5,6 +5,7 @@ scan stream (Server-Sent Events)."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from pos.permissions import require
 from pos.receipt_documents import printer_test_document
 
 bp = Blueprint("devices", __name__, url_prefix="/perangkat")
+STREAMS = threading.BoundedSemaphore(4)  # waitress serves with 8 threads
+SCALES_LOCK = threading.Lock()
 QUEUE_SIZE = 50
 SCALE_PROTOCOLS = ("", "toledo_8217", "cas")
 DISPLAY_COMMANDS = ("", "epson", "cd5220")
@@ -59,6 +62,28 @@ def index():
     )
 
 
+def _check_printer(conn) -> None:
+    """Where a printer may write: device files only to devices, folders only inside the instance folder (a
+    connection string must not be a way to overwrite the database or the secret key)."""
+    import os
+    import stat
+    from pathlib import Path
+
+    if len(conn.spec) > 200:
+        raise ValueError("at most 200 characters")
+    if conn.kind == "file":
+        try:
+            if not stat.S_ISCHR(os.stat(conn.path).st_mode):
+                raise ValueError(f"{conn.path} is not a printer device")
+        except OSError:
+            raise ValueError(f"{conn.path} does not exist") from None
+    if conn.kind == "folder":
+        instance = Path(current_app.instance_path).resolve()
+        target = Path(conn.path).resolve()
+        if target != instance and instance not in target.parents:
+            raise ValueError("a printer folder is inside the instance folder, e.g. instance/printer-out/")
+
+
 @bp.post("/kasir/<code>")
 @require("devices.manage")
 def configure(code: str):
@@ -72,7 +97,7 @@ def configure(code: str):
             printer = form.get("printer", "").strip()
             if printer:
                 try:
-                    parse(printer)
+                    _check_printer(parse(printer))
                 except ValueError as exc:
                     raise InvalidInput(
                         N_("The printer connection is not valid: %(reason)s"), reason=str(exc)[:120]
@@ -99,6 +124,8 @@ def configure(code: str):
                     "display_commands",
                 )
             }
+            if printer != till.printer:
+                printing.follow_printer_change(till, printer or printing.folder_printer(current_app))
             till.printer, till.printer_profile = printer, form["printer_profile"]
             till.drawer_pin = int(form["drawer_pin"])
             for name in ("scanner_port", "scale_port", "display_port"):
@@ -153,23 +180,28 @@ def open_drawer(code: str):
     if not reason:
         flash(gettext("Give the reason for opening the drawer."), "error")
         return redirect(url_for("devices.index"))
+    from drivers.connectors import open_printer, parse
+    from drivers.errors import DeviceError
+
+    till = _till(code)
+    # Sent now or not at all: a kick queued while the printer is off would open the drawer by itself later.
+    try:
+        port = open_printer(parse(printing.printer_of(till)))
+        try:
+            port.send(f"drawer-{uuid.uuid4().hex}", kick_drawer_bytes(till.drawer_pin))
+        finally:
+            port.close()
+        opened = True
+    except (DeviceError, OSError, ValueError) as exc:
+        opened = False
+        current_app.logger.info("drawer of %s: %s", till.code, exc)
     with write_transaction():
-        till = _till(code)
-        printer = printing.printer_of(till)
-        printing.enqueue(
-            printer=printer,
-            profile=till.printer_profile,
-            kind="drawer",
-            source_type="drawer",
-            source_id=uuid.uuid4().hex,
-            data=kick_drawer_bytes(till.drawer_pin),
-            html="",
-            till=till,
-            user=g.user,
-        )
-        audit.record("drawer.opened", actor=g.user, target_type="till", target_id=till.code, reason=reason)
-    printing.notify(printer)
-    flash(gettext("The drawer of %(till)s opens.", till=till.code), "success")
+        audit.record("drawer.opened" if opened else "drawer.failed", actor=g.user, target_type="till",
+                     target_id=till.code, reason=reason)
+    if opened:
+        flash(gettext("The drawer of %(till)s opens.", till=till.code), "success")
+    else:
+        flash(gettext("The drawer did not open: the printer does not answer."), "error")
     return redirect(url_for("devices.index"))
 
 
@@ -252,10 +284,14 @@ def weigh(code: str):
     till = _till(code)
     if not till.scale_port or not till.scale_protocol:
         return jsonify(error="no_scale", message=gettext("This till has no scale.")), 404
-    scale = _runtime().scales.get(till.code)
-    if scale is None or scale.port != till.scale_port:
-        scale = SerialScale(till.scale_port, till.scale_protocol)
-        _runtime().scales[till.code] = scale
+    runtime = _runtime()
+    with SCALES_LOCK:
+        scale = runtime.scales.get(till.code)
+        if scale is None or (scale.port, scale.protocol.name) != (till.scale_port, till.scale_protocol):
+            if scale is not None:
+                scale.close()  # the old port is released, not left open
+            scale = SerialScale(till.scale_port, till.scale_protocol)
+            runtime.scales[till.code] = scale
     try:
         weight = scale.read_stable(timeout=3.0)
     except DeviceError as exc:

@@ -29,7 +29,7 @@ def test_devices_are_configured_per_till_and_audited(signed_in, client, demo_app
         assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "devices.configured")) is not None
 
 
-def test_test_print_and_drawer_go_through_the_queue(signed_in, client, demo_app):
+def test_test_print_goes_through_the_queue_and_the_drawer_opens_at_once(signed_in, client, demo_app):
     signed_in("manajer")
     token = csrf_token(client)
     assert client.post("/perangkat/kasir/TK02/tes", data={"csrf_token": token}).status_code == 302
@@ -37,12 +37,14 @@ def test_test_print_and_drawer_go_through_the_queue(signed_in, client, demo_app)
     assert client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": "tukar uang kecil"}
                        ).status_code == 302
     with demo_app.app_context():
-        kinds = sorted(job.kind for job in db.session.scalars(sa.select(PrintJob)))
-        assert kinds == ["drawer", "test"]
-        drawer = db.session.scalar(sa.select(PrintJob).where(PrintJob.kind == "drawer"))
-        assert drawer.data.startswith(b"\x1bp\x00")  # ESC p 0 t1 t2: pulse drawer pin 2
+        # A drawer kick is never queued: a kick waiting for a printer that is off would open it by itself later.
+        assert [job.kind for job in db.session.scalars(sa.select(PrintJob))] == ["test"]
         opened = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "drawer.opened"))
         assert (opened.actor_name, opened.reason) == ("manajer", "tukar uang kecil")
+    from pathlib import Path
+
+    kicks = list((Path(demo_app.instance_path) / "printer-out").glob("drawer-*.bin"))
+    assert len(kicks) == 1 and kicks[0].read_bytes().startswith(b"\x1bp\x00")  # ESC p 0 t1 t2: pulse pin 2
 
 
 def test_a_pty_scanner_reaches_the_till_page_stream(demo_app, signed_in, client):
@@ -170,3 +172,24 @@ def test_a_savings_slip_prints_and_a_second_print_is_a_copy(books_app, signed_in
         jobs = db.session.scalars(sa.select(PrintJob).where(PrintJob.kind == "slip").order_by(PrintJob.id)).all()
         assert [job.copy for job in jobs] == [0, 1]
         assert b"SALINAN" in jobs[1].data and b"SALINAN" not in jobs[0].data
+
+
+def test_printer_connections_cannot_write_outside_printers(signed_in, client, demo_app):
+    signed_in("manajer")
+    base = {"csrf_token": csrf_token(client), "printer_profile": "TM-T20II", "drawer_pin": "2"}
+    for spec in ("file:/etc/passwd", f"file:{demo_app.instance_path}/secret_key", "folder:/tmp",
+                 "network:" + "x" * 300):
+        client.post("/perangkat/kasir/TK01", data={**base, "printer": spec})
+        with demo_app.app_context():
+            assert db.session.scalar(sa.select(Till).where(Till.code == "TK01")).printer == "", spec
+
+
+def test_a_changed_printer_takes_the_waiting_jobs_with_it(signed_in, client, demo_app):
+    signed_in("manajer")
+    base = {"csrf_token": csrf_token(client), "printer_profile": "TM-T20II", "drawer_pin": "2"}
+    client.post("/perangkat/kasir/TK01", data={**base, "printer": "network:127.0.0.1:1"})
+    client.post("/perangkat/kasir/TK01/tes", data={"csrf_token": base["csrf_token"]})
+    client.post("/perangkat/kasir/TK01", data={**base, "printer": ""})
+    with demo_app.app_context():
+        job = db.session.scalar(sa.select(PrintJob))
+        assert job.printer.startswith("folder:") and job.status == "queued"
