@@ -30,7 +30,7 @@ SUPPLIERS = (
 # name, category, base unit, price per base unit, tax, packs (name, factor), by weight, het
 SEMBAKO = [
     ("Beras Siam Unus Banjar", "BERAS", "kg", 16_000, "exempt", (("karung 25 kg", 25), ("sak 5 kg", 5)), True, None),
-    ("Beras Mayang Premium", "BERAS", "kg", 15_500, "exempt", (("karung 25 kg", 25),), True, 14_900 * 0 or None),
+    ("Beras Mayang Premium", "BERAS", "kg", 15_500, "exempt", (("karung 25 kg", 25),), True, None),
     ("Beras Medium SPHP Bulog", "BERAS", "kg", 12_500, "exempt", (("sak 5 kg", 5),), True, 12_500),
     ("Beras Pandan Wangi", "BERAS", "kg", 17_000, "exempt", (("sak 5 kg", 5),), True, None),
     ("Beras Ketan Putih", "BERAS", "kg", 18_000, "exempt", (), True, None),

@@ -4,7 +4,6 @@ scan stream (Server-Sent Events)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 
@@ -267,9 +266,6 @@ def scan_events(code: str):
         stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
 
-
-def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 @bp.get("/kasir/<code>/timbangan")
