@@ -64,6 +64,9 @@ def test_a_pty_scanner_reaches_the_till_page_stream(demo_app, signed_in, client)
         while runtime.scanner_states.get("TK01") != "connected" and time.monotonic() < deadline:
             time.sleep(0.05)
         os.write(master, b"8999999002503\r")
+        deadline = time.monotonic() + 5
+        while not runtime.broker.missed("TK01") and time.monotonic() < deadline:  # nobody listens yet
+            time.sleep(0.05)
         response = client.get("/perangkat/kasir/TK01/scan", buffered=False)
         assert response.status_code == 200 and response.mimetype == "text/event-stream"
         received = ""
@@ -193,3 +196,24 @@ def test_a_changed_printer_takes_the_waiting_jobs_with_it(signed_in, client, dem
     with demo_app.app_context():
         job = db.session.scalar(sa.select(PrintJob))
         assert job.printer.startswith("folder:") and job.status == "queued"
+
+
+def test_scan_streams_are_capped_so_pages_keep_a_server_thread(signed_in, client):
+    from pos.web.devices import STREAMS
+
+    signed_in("kasir")
+    taken = 0
+    while STREAMS.acquire(blocking=False):
+        taken += 1
+    try:
+        assert taken == 4
+        busy = client.get("/perangkat/kasir/TK01/scan")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    finally:
+        for _ in range(taken):
+            STREAMS.release()
+    response = client.get("/perangkat/kasir/TK01/scan", buffered=False)
+    assert response.status_code == 200
+    response.close()  # closing gives the stream's place back
+    assert STREAMS.acquire(blocking=False)
+    STREAMS.release()
