@@ -247,3 +247,29 @@ def _amoxicillin(D):
 
 
 TEST_PRODUCTS = (_beras, _indomie, _paracetamol, _amoxicillin)
+
+
+@pytest.fixture(scope="session")
+def decode(tmp_path_factory):
+    """Decode a PNG with the real zbarimg (Debian zbar-tools) and return the text it read, raw. Skipped when
+    zbarimg is missing, unless KASIR_REQUIRE_BROWSER=1 (CI), where that is a failure."""
+    import os
+    import subprocess
+
+    found = shutil.which("zbarimg")
+    if found is None:
+        message = "zbarimg is not installed (apt-get install zbar-tools)"
+        if os.environ.get("KASIR_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("decoded-codes")
+    counter = iter(range(10**6))
+
+    def run(png: bytes) -> str:
+        path = folder / f"code-{next(counter)}.png"
+        path.write_bytes(png)
+        result = subprocess.run([found, "--raw", "-q", str(path)], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, f"zbarimg read nothing from {path} (exit {result.returncode}): {result.stderr}"
+        return result.stdout.rstrip("\n")
+
+    return run

@@ -81,6 +81,19 @@ def dashboard():
     return render_template("dashboard.html", **context)
 
 
+@bp.get("/css/<any(receipt, labels):name>.css")
+@public
+def package_css(name: str):
+    """The receipts package's own stylesheets (the HTML it renders carries classes, never inline styles)."""
+    from flask import Response
+
+    from receipts.html import RECEIPT_CSS
+    from receipts.labels import LABEL_SHEET_CSS
+
+    css = RECEIPT_CSS if name == "receipt" else LABEL_SHEET_CSS
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
 @bp.get("/healthz")
 @public
 def healthz():

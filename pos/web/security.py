@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
         g.user = None
         g.user_session = None
         g.via = None
-        if request.endpoint in ("static", "main.healthz"):
+        if request.endpoint in ("static", "main.healthz", "main.package_css"):
             return None  # public, and must answer even when the database does not
         if _has_nul(request):
             return _refuse_nul()

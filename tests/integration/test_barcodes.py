@@ -5,39 +5,12 @@ Skipped when zbarimg is missing, unless KASIR_REQUIRE_BROWSER=1 (then missing to
 
 import base64
 import io
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 from PIL import Image
 
 from receipts.barcodes import code128_png
-
-ZBARIMG = "/usr/bin/zbarimg"
-
-
-@pytest.fixture(scope="module")
-def decode(tmp_path_factory):
-    """Decode a PNG with zbarimg and return the text it read (raw, without the symbology prefix)."""
-    found = ZBARIMG if os.path.exists(ZBARIMG) else shutil.which("zbarimg")
-    if found is None:
-        message = "zbarimg is not installed (apt-get install zbar-tools)"
-        if os.environ.get("KASIR_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    folder = tmp_path_factory.mktemp("barcodes")
-    counter = iter(range(10**6))
-
-    def run(png: bytes) -> str:
-        path = folder / f"code-{next(counter)}.png"
-        path.write_bytes(png)
-        result = subprocess.run([found, "--raw", "-q", str(path)], capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0, f"zbarimg read nothing (exit {result.returncode}): {result.stderr}"
-        return result.stdout.rstrip("\n")
-
-    return run
 
 
 @pytest.mark.parametrize("data", ["AGT-00001", "AGT-12345", "AGT-99999", "8991234567890", "Koperasi Merah Putih ~ 42!"])

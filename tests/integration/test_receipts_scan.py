@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 from PIL import Image, ImageOps
@@ -24,30 +21,6 @@ from receipts.html import render_html
 from receipts.labels import a4_sheet_html, label_png, product_label, shelf_label, thermal_label_blocks
 from receipts.layout import layout
 from receipts.model import sale_receipt, test_page
-
-ZBARIMG = "/usr/bin/zbarimg"
-
-
-@pytest.fixture(scope="module")
-def decode(tmp_path_factory):
-    """Decode a PNG with zbarimg and return the text it read (raw, without the symbology prefix)."""
-    found = ZBARIMG if os.path.exists(ZBARIMG) else shutil.which("zbarimg")
-    if found is None:
-        message = "zbarimg is not installed (apt-get install zbar-tools)"
-        if os.environ.get("KASIR_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    folder = tmp_path_factory.mktemp("receipt-codes")
-    counter = iter(range(10**6))
-
-    def run(png: bytes) -> str:
-        path = folder / f"code-{next(counter)}.png"
-        path.write_bytes(png)
-        result = subprocess.run([found, "--raw", "-q", str(path)], capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0, f"zbarimg read nothing from {path} (exit {result.returncode}): {result.stderr}"
-        return result.stdout.rstrip("\n")
-
-    return run
 
 
 def rasters(job: bytes) -> list[bytes]:
