@@ -45,7 +45,7 @@ lint: $(VENV)/.installed-dev
 translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --omit-header \
 		--sort-output -o pos/translations/messages.pot .
-	$(BIN)/pybabel update -i pos/translations/messages.pot -d pos/translations --no-location
+	$(BIN)/pybabel update -i pos/translations/messages.pot -d pos/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d pos/translations
 
 clean-venv:

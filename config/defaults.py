@@ -28,6 +28,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "session_cookie_secure": (False, "send the session cookie over HTTPS only (set when served behind TLS)"),
     "password_hash_method": ("scrypt", "werkzeug password hash method"),
     "negative_stock_outlets": ([], "outlets that may sell goods not tracked by batch below zero (default: none)"),
+    "cash_rounding": (
+        "off",
+        "an all-cash total rounded to Rp 100: off, down (never against the customer) or nearest (halves up)",
+    ),
     "devices_autostart": (True, "the server starts print workers and serial scanners with its first request"),
     "cash_account_per_till": (False, "keep a cash account per till instead of one per outlet (ledger init)"),
     "savings_outlet": ("SP", "outlet whose cash desk takes savings deposits, withdrawals and kasbon repayments"),
@@ -43,4 +47,5 @@ SETTINGS: dict[str, tuple[object, str]] = {
 TIMEZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 LOCALES = ("id", "en")
 TAX_STATUSES = ("pkp", "non_pkp")
+CASH_ROUNDING = ("off", "down", "nearest")
 ENVIRONMENTS = ("development", "production")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.defaults import ENVIRONMENTS, LOCALES, SETTINGS, TAX_STATUSES, TIMEZONES
+from config.defaults import CASH_ROUNDING, ENVIRONMENTS, LOCALES, SETTINGS, TAX_STATUSES, TIMEZONES
 
 _TRUE = {"1", "true", "yes", "ya", "on"}
 _FALSE = {"0", "false", "no", "tidak", "off", ""}
@@ -104,6 +104,8 @@ def _validate(s: dict[str, Any]) -> None:
         raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {s['env']!r}")
     if s["tax_status"] not in TAX_STATUSES:
         raise SettingsError(f"tax_status must be pkp or non_pkp, not {s['tax_status']!r}")
+    if s["cash_rounding"] not in CASH_ROUNDING:
+        raise SettingsError(f"cash_rounding must be one of {', '.join(CASH_ROUNDING)}, not {s['cash_rounding']!r}")
     if s["default_locale"] not in LOCALES:
         raise SettingsError(f"default_locale must be one of {', '.join(LOCALES)}, not {s['default_locale']!r}")
     s["timezone"] = TIMEZONES.get(s["timezone"].upper(), s["timezone"])

@@ -254,17 +254,41 @@ def set_active(product: Product, active: bool) -> None:
     product.active = active
 
 
+MAX_SEARCH_WORDS = 8
+
+
+def _successor(prefix: str) -> str:
+    """The first string after every string that starts with `prefix`: the upper end of an index range scan."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def search(query: str, limit: int = 20, only_active: bool = True) -> list[Product]:
-    """Products whose name has words starting with each typed word: an index range scan per word."""
-    typed = [w for w in WORD_RE.findall((query or "").lower()[:80]) if w][:5]
+    """Products for what was typed: an exact barcode or SKU first, then SKUs starting with it, then names having
+    a word that starts with each typed word (any number of words; an index range scan per word)."""
+    text = (query or "").strip()[:80]
+    typed = list(dict.fromkeys(w for w in WORD_RE.findall(text.lower()) if w))[:MAX_SEARCH_WORDS]
     if not typed:
         return []
-    candidates = None
-    for word in typed:
-        upper = word[:-1] + chr(ord(word[-1]) + 1)
-        ids = sa.select(ProductWord.product_id).where(ProductWord.word >= word, ProductWord.word < upper)
-        candidates = ids if candidates is None else sa.intersect(candidates, ids)
+    found: list[Product] = []
+    code = text.upper()
+    if " " not in code:
+        from inventory.lookup import find_barcode
+
+        barcode = find_barcode(text) if text.isdigit() else None
+        exact = [barcode.product] if barcode is not None else []
+        skus = db.session.scalars(
+            sa.select(Product).where(Product.sku >= code, Product.sku < _successor(code))
+            .options(orm.selectinload(Product.units)).order_by(Product.sku).limit(limit)
+        )
+        found = [p for p in exact + list(skus) if p.active or not only_active]
+    # One flat INTERSECT of the per-word ranges: nested compound selects are a syntax error on SQLite.
+    per_word = [
+        sa.select(ProductWord.product_id).where(ProductWord.word >= word, ProductWord.word < _successor(word))
+        for word in typed
+    ]
+    candidates = per_word[0] if len(per_word) == 1 else sa.intersect(*per_word)
     statement = sa.select(Product).where(Product.id.in_(candidates)).options(orm.selectinload(Product.units))
     if only_active:
         statement = statement.where(Product.active.is_(True))
-    return list(db.session.scalars(statement.order_by(Product.name).limit(limit)))
+    found += db.session.scalars(statement.order_by(Product.name).limit(limit))
+    return list(dict.fromkeys(found))[:limit]

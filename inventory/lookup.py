@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -46,8 +47,28 @@ def find_barcode(code: str) -> Barcode | None:
     )
 
 
-def resolve(code: str, today: dt.date, location: Location | None = None) -> dict:
-    """Resolve any code (GTIN, variable-measure, GS1 element string, SKU) for the till; NotFound if unknown."""
+@dataclass(frozen=True)
+class Identified:
+    """A scanned or typed code, understood: the product and unit it names, and the quantity or line amount a scale
+    label (or a GS1 net weight) carries."""
+
+    code: str
+    kind: str  # barcodes.classify's kind: gtin, variable_measure, gs1, internal
+    product: Product
+    unit: ProductUnit
+    quantity: Decimal  # 1 unless the code carries a weight
+    label_total: int | None  # the amount a price-embedded scale label carries for the whole line
+    scanned: barcodes.ScannedCode
+
+    @property
+    def from_label(self) -> bool:
+        """The quantity (or the line's amount) comes from the code itself, not from the cashier."""
+        return self.label_total is not None or self.kind == "variable_measure" or (
+            self.kind == "gs1" and self.scanned.gs1 is not None and self.scanned.gs1.net_weight_kg is not None)
+
+
+def identify(code: str, today: dt.date) -> Identified:
+    """Any code (GTIN, variable-measure, GS1 element string, SKU) to its product; NotFound if unknown or inactive."""
     scanned = barcodes.classify(code, today=today)
     barcode = find_barcode(scanned.lookup_code)
     product: Product | None = barcode.product if barcode else None
@@ -59,7 +80,6 @@ def resolve(code: str, today: dt.date, location: Location | None = None) -> dict
         raise NotFound(N_("No active product has the code %(code)s."), code=scanned.code[:40])
     quantity = Decimal(1)
     line_price = None
-    unit_price, member_price = unit_prices(product, unit)
     if scanned.kind == "variable_measure":
         if scanned.measure.rule.kind == "weight":
             quantity = scanned.measure.value
@@ -69,6 +89,15 @@ def resolve(code: str, today: dt.date, location: Location | None = None) -> dict
                 if product.public_price else Decimal(1)
     elif scanned.kind == "gs1" and scanned.gs1.net_weight_kg is not None:
         quantity = scanned.gs1.net_weight_kg
+    return Identified(scanned.code, scanned.kind, product, unit, quantity, line_price, scanned)
+
+
+def resolve(code: str, today: dt.date, location: Location | None = None) -> dict:
+    """Resolve any code (GTIN, variable-measure, GS1 element string, SKU) for the till; NotFound if unknown."""
+    found = identify(code, today)
+    scanned, product, unit, quantity, line_price = found.scanned, found.product, found.unit, found.quantity, \
+        found.label_total
+    unit_price, member_price = unit_prices(product, unit)
     batches = []
     if product.tracks_batches:
         query_location = [location.id] if location is not None else None

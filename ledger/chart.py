@@ -45,6 +45,7 @@ FIXED = (
     AccountSpec("1-1200", "Bank", A, "bank"),
     AccountSpec("1-1301", "Kliring QRIS", A, "qris"),
     AccountSpec("1-1302", "Kliring transfer bank", A, "transfer"),
+    AccountSpec("1-1303", "Kliring kartu debit (EDC)", A, "edc"),
     AccountSpec("1-1400", "Piutang anggota (kasbon)", A, "piutang_anggota"),
     AccountSpec("1-1600", "PPN masukan", A, "ppn_masukan"),
     AccountSpec("2-1100", "Utang usaha", L, "utang_usaha"),

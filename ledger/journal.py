@@ -35,7 +35,12 @@ class PeriodClosed(InvalidInput):
 
 def next_number(series: str, year: int) -> int:
     """The next number of a series for a year, gap-free: taken inside the caller's write transaction."""
-    name = f"{series}/{year}"
+    return next_value(f"{series}/{year}")
+
+
+def next_value(name: str) -> int:
+    """The next value of a named counter (a series and its period, e.g. "TK01/20261128"), gap-free: taken inside
+    the caller's write transaction, so a rolled-back use case gives its number back."""
     session = db.session
     bumped = session.execute(
         sa.update(Sequence).where(Sequence.name == name).values(value=Sequence.value + 1).returning(Sequence.value)
@@ -47,7 +52,7 @@ def next_number(series: str, year: int) -> int:
             session.add(Sequence(name=name, value=1))
         return 1
     except sa.exc.IntegrityError:  # another transaction created the series first (PostgreSQL)
-        return next_number(series, year)
+        return next_value(name)
 
 
 def entry_number(date: dt.date) -> str:

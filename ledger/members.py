@@ -422,3 +422,25 @@ def wajib_arrears(as_of: dt.date, member_id: int | None = None) -> list[Arrears]
         if months:
             result.append(Arrears(member=member, months=tuple(months), amount=len(months) * due_amount))
     return result
+
+
+def find_members(query: str, limit: int = 10) -> list[Member]:
+    """Members for the till: a card scan or a typed number first (AGT-00042, or just 42), then names having every
+    typed word. Active members only."""
+    text = (query or "").strip()[:60]
+    if not text:
+        return []
+    found: list[Member] = []
+    number = text.upper()
+    if number.isdigit() and len(number) <= 5:
+        number = f"{MEMBER_PREFIX}{int(number):05d}"
+    exact = db.session.scalar(sa.select(Member).where(Member.number == number))
+    if exact is not None:
+        found.append(exact)
+    words = [w for w in re.findall(r"\w+", text.lower()) if w][:5]
+    if words:
+        query_names = sa.select(Member).where(Member.status == MemberStatus.ACTIVE)
+        for word in words:
+            query_names = query_names.where(sa.func.lower(Member.name).contains(word, autoescape=True))
+        found += db.session.scalars(query_names.order_by(Member.name).limit(limit))
+    return [m for m in dict.fromkeys(found) if m.status == MemberStatus.ACTIVE][:limit]

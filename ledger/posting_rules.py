@@ -12,6 +12,7 @@ from pos.errors import N_, InvalidInput
 PIUTANG_ANGGOTA = "piutang_anggota"
 QRIS = "qris"
 TRANSFER = "transfer"
+EDC = "edc"  # debit-card sales waiting for the bank's settlement of the EDC terminal
 BANK = "bank"
 PPN_KELUARAN = "ppn_keluaran"
 PPN_MASUKAN = "ppn_masukan"
@@ -67,13 +68,14 @@ class Payments:
     qris: int = 0
     transfer: int = 0
     kasbon: int = 0
+    debit: int = 0  # debit card through the EDC terminal
 
     def __post_init__(self) -> None:
-        _whole(self.cash, self.qris, self.transfer, self.kasbon)
+        _whole(self.cash, self.qris, self.transfer, self.kasbon, self.debit)
 
     @property
     def total(self) -> int:
-        return self.cash + self.qris + self.transfer + self.kasbon
+        return self.cash + self.qris + self.transfer + self.kasbon + self.debit
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ def _sale_lines(s: SaleSummary, sign: int) -> tuple[Line, ...]:
         side(s.cash_account, s.payments.cash, True),
         side(QRIS, s.payments.qris, True),
         side(TRANSFER, s.payments.transfer, True),
+        side(EDC, s.payments.debit, True),
         side(PIUTANG_ANGGOTA, s.payments.kasbon, True, member_id=s.member_id),
         side(revenue(s.unit, member), s.revenue, False, member_id=s.member_id),
         side(PPN_KELUARAN, s.ppn, False),
@@ -129,7 +132,7 @@ def _sale_lines(s: SaleSummary, sign: int) -> tuple[Line, ...]:
 
 
 def sale_entry(s: SaleSummary) -> EntryDraft:
-    """Dr cash/QRIS/transfer/kasbon; Cr revenue (member or not) and PPN; rounding; Dr HPP, Cr inventory."""
+    """Dr cash/QRIS/transfer/EDC/kasbon; Cr revenue (member or not) and PPN; rounding; Dr HPP, Cr inventory."""
     return EntryDraft(
         date=s.date,
         description=f"Penjualan {s.number}",

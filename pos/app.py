@@ -61,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import inventory.models  # noqa: F401  (each package's tables register on the shared metadata)
     import ledger.models  # noqa: F401
     import pos.models  # noqa: F401
+    import pos.sales.models  # noqa: F401
     from pos.web import register_web
 
     register_web(app)

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from pos import audit
 from pos.db import db, utcnow, write_transaction
 from pos.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
-from pos.models import ApiToken, LoginThrottle, Role, Till, User, UserSession
+from pos.models import ApiToken, Approval, LoginThrottle, Role, Till, User, UserSession
 from pos.permissions import has_permission
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$", re.ASCII)
@@ -24,6 +24,7 @@ MIN_PASSWORD_LENGTH = 6
 MAX_SECRET_LENGTH = 200
 TOKEN_PREFIX = "kk_"  # noqa: S105 - marks our tokens, not a secret
 LAST_SEEN_WRITE_SECONDS = 60
+APPROVAL_MINUTES = 10  # an approval token is for the sale at hand, not for later
 
 WRONG_CREDENTIALS = N_("Wrong username or password.")
 WRONG_PIN = N_("Wrong cashier or PIN.")
@@ -342,20 +343,64 @@ def verify_approver(approver_username: str, pin: str, *, ip: str = "") -> User:
     return db.session.get(User, approver.id)
 
 
-def approve(
+@dataclass(frozen=True)
+class Grant:
+    approver: User
+    token: str  # shown once to the till; only its hash is stored
+    expires_at: dt.datetime
+
+
+def grant(
     requester: User, approver_username: str, pin: str, action: str, *, reason: str = "", detail: dict | None = None,
     ip: str = "",
-) -> User:
-    """Approve a restricted action for someone else; recorded with both names. Run before the action."""
+) -> Grant:
+    """A manager approves a restricted action for someone else with their PIN; recorded with both names. The
+    action itself then carries the token, which `use_approval` accepts once, in the action's own transaction."""
     approver = verify_approver(approver_username, pin, ip=ip)
     if approver.id == requester.id:
         raise PermissionDenied(N_("Someone else must approve your own request."))
+    token = secrets.token_urlsafe(24)
+    expires = utcnow() + dt.timedelta(minutes=APPROVAL_MINUTES)
     with write_transaction():
         audit.record(
             "approval." + action, actor=db.session.get(User, requester.id), approver=db.session.get(User, approver.id),
             after=detail or {}, reason=reason, ip=ip,
         )
-    return approver
+        db.session.add(Approval(token_hash=digest(token), action=action, requester_id=requester.id,
+                                approver_id=approver.id, detail=detail or {}, reason=reason[:250], expires_at=expires))
+    return Grant(approver=db.session.get(User, approver.id), token=token, expires_at=expires)
+
+
+def approve(
+    requester: User, approver_username: str, pin: str, action: str, *, reason: str = "", detail: dict | None = None,
+    ip: str = "",
+) -> User:
+    """Approve a restricted action for someone else; recorded with both names. Run before the action."""
+    return grant(requester, approver_username, pin, action, reason=reason, detail=detail, ip=ip).approver
+
+
+def check_approval(token: object, action: str, requester: User, **expected: object) -> Approval:
+    """The approval behind `token`, if it is for this action, this cashier and these details, unused and in time.
+    Does not use it up (see use_approval)."""
+    wrong = PermissionDenied(N_("This needs a manager's approval, or the approval is no longer valid."))
+    if not isinstance(token, str) or not token or len(token) > MAX_SECRET_LENGTH:
+        raise wrong
+    row = db.session.scalar(sa.select(Approval).where(Approval.token_hash == digest(token)))
+    if row is None or row.action != action or row.requester_id != requester.id or row.used_at is not None \
+            or row.expires_at < utcnow():
+        raise wrong
+    for key, value in expected.items():
+        if str(row.detail.get(key)) != str(value):
+            raise wrong
+    return row
+
+
+def use_approval(token: object, action: str, requester: User, used_for: str, **expected: object) -> User:
+    """Inside the caller's write transaction: check the approval and mark it used; returns the approver."""
+    row = check_approval(token, action, requester, **expected)
+    row.used_at, row.used_for = utcnow(), used_for[:80]
+    db.session.flush()
+    return row.approver
 
 
 def unlock_with_approval(username: str, approver_username: str, pin: str, *, ip: str = "") -> User:

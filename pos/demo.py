@@ -98,6 +98,7 @@ def load_demo(books: bool = True) -> bool:
                         db.session.add(Till(code=till_code, name=till_name, outlet=outlet))
                         changed = True
         db.session.flush()
+        _demo_qris()
         password_hash = None
         for username, full_name, role, pin in DEMO_USERS:
             if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -135,6 +136,21 @@ def load_demo(books: bool = True) -> bool:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
             changed = True
     return changed
+
+
+# The demo outlets' static QRIS strings, in the layout banks issue (merchant PAN, NMID); a real shop stores its
+# bank's string on the devices page.
+DEMO_QRIS = {"TK": ("KOPERASI MERAH PUTIH TOKO", "936000140000012345", "ID1026000012345"),
+             "AP": ("APOTEK KOP MERAH PUTIH", "936000140000012352", "ID1026000012352")}
+
+
+def _demo_qris() -> None:
+    from pos.sales.qris import build_static
+
+    for code, (name, pan, nmid) in DEMO_QRIS.items():
+        outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == code))
+        if outlet is not None and not outlet.qris_payload:
+            outlet.qris_payload = build_static(name, "BANJARMASIN", pan, nmid, "70234")
 
 
 def print_demo_receipts() -> str:

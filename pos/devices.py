@@ -24,6 +24,8 @@ class DeviceRuntime:
         self.scanners: dict[str, object] = {}
         self.scales: dict[str, object] = {}
         self.scanner_states: dict[str, str] = {}
+        self.screens: dict[str, dict] = {}  # what each till's customer screen shows now
+        self.displays: dict[str, object] = {}
         self.started = False
         self.lock = threading.Lock()
 
@@ -66,10 +68,34 @@ class DeviceRuntime:
         scanner.start()
         self.scanners[till_code] = scanner
 
+    def show_customer(self, till_code: str, state: dict) -> None:
+        """The customer screen's new state: kept (a screen that opens now starts from it) and pushed to open ones."""
+        self.screens[till_code] = state
+        self.broker.publish(customer_channel(till_code), state, keep_if_missed=False)
+
+    def pole_display(self, till_code: str, port: str, commands: str):
+        """The till's pole display, opened once and kept; a changed port or command set opens a new one."""
+        from drivers.display import PoleDisplay
+
+        with self.lock:
+            display = self.displays.get(till_code)
+            if display is None or (display.port, display.command_set.name) != (port, commands):
+                if display is not None:
+                    display.close()
+                display = PoleDisplay(port, commands)
+                self.displays[till_code] = display
+            return display
+
     def shutdown(self) -> None:
         for scanner in self.scanners.values():
             scanner.stop()
+        for display in self.displays.values():
+            display.close()
         self.print_workers.shutdown()
+
+
+def customer_channel(till_code: str) -> str:
+    return f"layar:{till_code}"
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def N_(message: str) -> str:
     """Mark a message for extraction without translating it here (the web layer translates)."""
@@ -9,7 +11,8 @@ def N_(message: str) -> str:
 
 
 class PosError(Exception):
-    """Base of every domain error. `message` is a msgid with %(name)s placeholders filled from `params`."""
+    """Base of every domain error. `message` is a msgid with %(name)s placeholders filled from `params`;
+    `field` names the input it is about ("lines[2].qty"), so a form or the till can show it there."""
 
     status = 400
 
@@ -17,6 +20,18 @@ class PosError(Exception):
         super().__init__(message % params if params else message)
         self.message = message
         self.params = params
+        self.field: str | None = None
+
+    @property
+    def code(self) -> str:
+        """The error's machine name for JSON answers: InsufficientStock -> insufficient_stock."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
+
+    def at(self, field: str) -> PosError:
+        """The same error, about `field` (the innermost caller's name wins)."""
+        if self.field is None:
+            self.field = field
+        return self
 
 
 class InvalidInput(PosError):
@@ -37,3 +52,9 @@ class Conflict(PosError):
 
 class AuthenticationFailed(PosError):
     status = 401
+
+
+class Busy(PosError):
+    """The database stayed locked by other work longer than the wait allows: try again in a moment."""
+
+    status = 503

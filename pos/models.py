@@ -49,6 +49,8 @@ class Outlet(Base):
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("business_unit.id"), index=True)
     # None means the cooperative's default timezone from the settings.
     timezone: Mapped[str | None] = mapped_column(sa.String(40))
+    # The outlet's static QRIS string as its bank issued it (checked when saved); empty: no QRIS here.
+    qris_payload: Mapped[str] = mapped_column(sa.String(512), default="")
 
     unit: Mapped[BusinessUnit] = relationship(back_populates="outlets")
     tills: Mapped[list[Till]] = relationship(back_populates="outlet", order_by="Till.code")
@@ -163,6 +165,28 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     reason: Mapped[str] = mapped_column(sa.String(250), default="")
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+class Approval(Base):
+    """A manager's yes to one restricted till action, used once: the till gets a token, the sale or return that
+    carries it is allowed in the same transaction that marks it used (a copy of the request cannot use it again)."""
+
+    __tablename__ = "approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    action: Mapped[str] = mapped_column(sa.String(30))
+    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    approver_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.String(250), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    used_for: Mapped[str] = mapped_column(sa.String(80), default="")
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    approver: Mapped[User] = relationship(foreign_keys=[approver_id])
 
 
 class SystemFlag(Base):

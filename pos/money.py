@@ -83,3 +83,45 @@ def parse_quantity(text: str, places: int = 3) -> Decimal:
     if -value.as_tuple().exponent > places:
         raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
     return value
+
+
+# --- JSON values (the API and the till page): machine numbers, not typed text ---------------------------------
+
+_MACHINE_DECIMAL = re.compile(r"^\d{1,12}(?:\.\d{1,3})?$", re.ASCII)
+MAX_RUPIAH = 10**12
+MAX_QUANTITY = Decimal(10**6)
+
+
+def rupiah_from_json(value: object, *, allow_zero: bool = True) -> int:
+    """A JSON amount: a whole number (or its digits as a string), 0 to a trillion rupiah. Floats, booleans,
+    NaN, exponents and cents are refused."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 13:
+        value = int(value)
+    if type(value) is not int:
+        raise InvalidInput(N_("Amounts are in whole rupiah, without cents."))
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InvalidInput(N_("The amount must be more than zero."))
+    if value > MAX_RUPIAH:
+        raise InvalidInput(N_("That amount is too large."))
+    return value
+
+
+def quantity_from_json(value: object, places: int = 3) -> Decimal:
+    """A JSON quantity: a whole number, or a decimal string with a point ("1.5", "0.250"); more than zero, at most
+    `places` decimals, below a million. (Typed text the Indonesian way goes through parse_quantity.)"""
+    if type(value) is int:
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise InvalidInput(N_("Please enter a number."))
+    if not _MACHINE_DECIMAL.match(text):
+        raise InvalidInput(N_("Please enter a number."))
+    quantity = Decimal(text)
+    if quantity <= 0:
+        raise InvalidInput(N_("The quantity must be more than zero."))
+    if -quantity.as_tuple().exponent > places:
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
+    if quantity >= MAX_QUANTITY:
+        raise InvalidInput(N_("That quantity is too large."))
+    return quantity

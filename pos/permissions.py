@@ -14,17 +14,20 @@ SIGNED_IN = "signed_in"
 
 # Permission names are "<area>.<verb>"; *.view never changes anything, which is what pengawas gets.
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.KASIR: frozenset({"dashboard.view", "till.operate", "members.view", "savings.transact", "catalog.view"}),
+    Role.KASIR: frozenset({"dashboard.view", "till.operate", "members.view", "savings.transact", "catalog.view",
+                           "lookup.view"}),
     Role.APOTEKER: frozenset(
-        {"dashboard.view", "till.operate", "members.view", "catalog.view", "stock.view", "stock.manage"}
+        {"dashboard.view", "till.operate", "members.view", "catalog.view", "lookup.view", "stock.view",
+         "stock.manage"}
     ),
     Role.GUDANG: frozenset(
-        {"dashboard.view", "outlets.view", "catalog.view", "catalog.manage", "stock.view", "stock.manage"}
+        {"dashboard.view", "outlets.view", "catalog.view", "lookup.view", "catalog.manage", "stock.view",
+         "stock.manage"}
     ),
     Role.MANAJER: frozenset(
         {"dashboard.view", "till.operate", "outlets.view", "audit.view", "settings.view", "approvals.grant",
-         "ledger.view", "members.view", "members.manage", "savings.transact", "catalog.view", "catalog.manage",
-         "stock.view", "stock.manage", "stock.approve", "devices.manage"}
+         "ledger.view", "members.view", "members.manage", "savings.transact", "catalog.view", "lookup.view",
+         "catalog.manage", "stock.view", "stock.manage", "stock.approve", "devices.manage", "sales.view"}
     ),
     Role.PENGURUS: frozenset(
         {
@@ -42,17 +45,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "members.nik",
             "savings.transact",
             "catalog.view",
+            "lookup.view",
             "stock.view",
+            "sales.view",
         }
     ),
     Role.PENGAWAS: frozenset(
         {"dashboard.view", "outlets.view", "audit.view", "settings.view", "users.view", "ledger.view", "members.view",
-         "catalog.view", "stock.view"}
+         "catalog.view", "lookup.view", "stock.view", "sales.view"}
     ),
 }
 
-# A cashier switched in by PIN on a till is limited to the till and to signing out.
-PIN_SESSION_PERMISSIONS = frozenset({"till.operate", SIGNED_IN})
+# A cashier switched in by PIN on a till is limited to the till (with the product lookup it needs) and to
+# signing out.
+PIN_SESSION_PERMISSIONS = frozenset({"till.operate", "lookup.view", SIGNED_IN})
 
 
 def has_permission(role: Role, permission: str) -> bool:

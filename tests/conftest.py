@@ -273,3 +273,64 @@ def decode(tmp_path_factory):
         return result.stdout.rstrip("\n")
 
     return run
+
+
+@pytest.fixture
+def shop_app(stock_app):
+    """`stock_app` with stock on the shelves, a QRIS code at the shop, and two members with savings (kasbon
+    possible): beras 100 kg and 4 karung in TK-TOKO, Indomie 200 pcs, Paracetamol lots SOON (20 days, 100 tablets)
+    and LATE (400 days, 200 tablets) in AP-APOTEK, Amoxicillin 100 kapsul."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from inventory import services
+    from inventory.models import Product, Supplier
+    from ledger import members
+    from ledger.models import SavingsKind
+    from pos.db import db, write_transaction
+    from pos.models import Outlet
+    from pos.sales.qris import build_static
+
+    today = dt.date.today()
+    with stock_app.app_context():
+        products = {p.sku: p for p in db.session.scalars(sa.select(Product))}
+
+        def unit(product, name):
+            return next(u for u in product.units if u.name == name)
+
+        def receive(invoice, location, lines, supplier="SPB"):
+            services.receive_goods(services.ReceiptInput(
+                db.session.scalar(sa.select(Supplier).where(Supplier.code == supplier)), invoice, today,
+                services.location_by_code(location), tuple(lines), payment="bank"), None)
+
+        with write_transaction():
+            beras, mie = products["BRS-PREMIUM"], products["MIE-GORENG"]
+            pct, amx = products["OBT-PCT500"], products["OBT-AMX500"]
+            receive("T-1", "TK-TOKO", [
+                services.ReceiptLine(beras, unit(beras, "kg"), Decimal(100), 12_000),
+                services.ReceiptLine(beras, unit(beras, "karung 25 kg"), Decimal(4), 300_000),
+                services.ReceiptLine(mie, unit(mie, "dus 40"), Decimal(5), 120_000),
+            ])
+            receive("A-1", "AP-APOTEK", [
+                services.ReceiptLine(pct, unit(pct, "box"), Decimal(1), 30_000, "SOON", today + dt.timedelta(days=20)),
+                services.ReceiptLine(pct, unit(pct, "box"), Decimal(2), 32_000, "LATE",
+                                     today + dt.timedelta(days=400)),
+                services.ReceiptLine(amx, unit(amx, "strip"), Decimal(10), 9_000, "AMX1",
+                                     today + dt.timedelta(days=300)),
+            ], supplier="PBF")
+            for code in ("TK", "AP"):
+                outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == code))
+                outlet.qris_payload = build_static("KOPERASI MERAH PUTIH", "BANJARMASIN", "936000140000012345",
+                                                   "ID1026000012345", "70234")
+            for name, nik in (("Siti Aminah", "6371024501900001"), ("Ahmad Yani", "6371020101900002")):
+                member = members.register_member(members.MemberInput(name=name, nik=nik, join_date=today), None,
+                                                 author_name="test")
+                members.deposit(member, SavingsKind.SUKARELA, 400_000, today, None, author_name="test")
+        db.session.remove()
+    return stock_app
+
+
+@pytest.fixture
+def shop(shop_app):
+    with shop_app.app_context():
+        yield shop_app

@@ -56,7 +56,7 @@ def approvals():
     for name in ("approver", "pin"):
         if not isinstance(data.get(name, ""), str):
             raise InvalidInput(N_("Send a JSON object."))
-    approver = auth.approve(
+    granted = auth.grant(
         g.user,
         str(data.get("approver", "")),
         str(data.get("pin", "")),
@@ -69,8 +69,10 @@ def approvals():
         approved=True,
         action=action,
         requester=g.user.username,
-        approver=approver.username,
-        message=gettext("Approved by %(name)s.", name=approver.username),
+        approver=granted.approver.username,
+        approval=granted.token,
+        expires_at=granted.expires_at.isoformat(),
+        message=gettext("Approved by %(name)s.", name=granted.approver.full_name or granted.approver.username),
     ), 201
 
 
@@ -81,7 +83,7 @@ def _today():
 
 
 @bp.get("/products/lookup")
-@require("catalog.view")
+@require("lookup.view")
 def product_lookup():
     """Any barcode (GTIN, variable-measure, GS1 element string) or SKU to what the till needs."""
     from inventory import lookup
@@ -95,7 +97,7 @@ def product_lookup():
 
 
 @bp.get("/products/search")
-@require("catalog.view")
+@require("lookup.view")
 def product_search():
     """Names as you type: every typed word must start a word of the name."""
     from inventory import catalog

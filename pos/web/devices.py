@@ -8,7 +8,7 @@ import threading
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from pos import audit, printing
@@ -247,42 +247,13 @@ def job_action(job_id: int, action: str):
 @require("till.operate")
 def scan_events(code: str):
     """The till page's stream of scans from its serial scanner (missed scans arrive flagged)."""
-    from drivers.events import format_sse, format_sse_comment
+    from pos.web.streams import capped_stream
     from pos.web.till import _till as served_till
 
     till = served_till(code)  # only the tills this server serves
-    if not STREAMS.acquire(blocking=False):
-        # Each stream holds a server thread: a few at a time, so pages and sales always find one.
-        return Response("", status=503, headers={"Retry-After": "5"})
-    try:
-        subscription = _runtime().broker.subscribe(till.code, request.headers.get("Last-Event-ID"), timeout=5.0)
-    except Exception:
-        STREAMS.release()
-        raise
-
-    def stream():
-        try:
-            yield format_sse_comment("connected")
-            for _ in range(5):  # about 25 s; the browser then reconnects with Last-Event-ID, so nothing is lost
-                event = subscription.get(timeout=5.0)
-                yield format_sse(event) if event is not None else format_sse_comment()
-        finally:
-            subscription.close()
-
-    released = threading.Event()
-
-    def release() -> None:  # runs when the response closes, even if the stream never started
-        if not released.is_set():
-            released.set()
-            subscription.close()
-            STREAMS.release()
-
-    response = Response(
-        stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
-    response.call_on_close(release)
-    return response
-
+    # Each stream holds a server thread: a few at a time, so pages and sales always find one.
+    return capped_stream(STREAMS, lambda: _runtime().broker.subscribe(
+        till.code, request.headers.get("Last-Event-ID"), timeout=5.0))
 
 
 @bp.get("/kasir/<code>/timbangan")

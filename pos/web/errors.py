@@ -21,6 +21,7 @@ MESSAGES = {
     413: _l("The upload is too large."),
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Your data is safe; try again or call the manager."),
+    503: _l("The system is busy with other work. Wait a moment and try again; nothing was lost."),
 }
 TITLES = {
     400: _l("Bad request"),
@@ -31,16 +32,22 @@ TITLES = {
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Server error"),
+    503: _l("Busy"),
 }
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None):
+def error_response(status: int, message: str | None = None, code: str | None = None, details: dict | None = None):
     message = message or str(MESSAGES.get(status, MESSAGES[500]))
     if wants_json():
-        response = jsonify(error=code or str(status), message=message)
+        body = {"error": code or str(status), "message": message}
+        if details:
+            body["details"] = details
+        response = jsonify(body)
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="kasir"'
+        if status == 503:
+            response.headers["Retry-After"] = "2"
         return response
     title = str(TITLES.get(status, TITLES[500]))
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -55,7 +62,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PosError)
     def domain_error(exc: PosError):
         db.session.rollback()
-        return error_response(exc.status, gettext(exc.message, **exc.params), type(exc).__name__)
+        details = {"field": exc.field} if exc.field else None
+        return error_response(exc.status, gettext(exc.message, **exc.params), exc.code, details)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -19,6 +19,7 @@ from pos.errors import N_, InvalidInput, PosError
 from pos.models import BusinessUnit
 from pos.money import parse_rupiah
 from pos.permissions import require
+from pos.web.params import date_arg
 from pos.web.templating import local_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/buku")
@@ -28,16 +29,6 @@ MAX_MANUAL_LINES = 8
 
 def _today() -> dt.date:
     return local_today()
-
-
-def _date_arg(name: str, default: dt.date) -> dt.date:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return dt.date.fromisoformat(raw[:10])
-    except ValueError:
-        raise InvalidInput(N_("'%(text)s' is not a date; use the date picker (YYYY-MM-DD)."), text=raw[:20]) from None
 
 
 def _unit_arg() -> BusinessUnit | None:
@@ -52,7 +43,7 @@ def _unit_arg() -> BusinessUnit | None:
 
 def scope_from_request() -> reports.Scope:
     today = _today()
-    return reports.Scope(_date_arg("dari", dt.date(today.year, 1, 1)), _date_arg("sampai", today), _unit_arg())
+    return reports.Scope(date_arg("dari", dt.date(today.year, 1, 1)), date_arg("sampai", today), _unit_arg())
 
 
 def _units() -> list[BusinessUnit]:
@@ -320,7 +311,7 @@ def income_statement():
 @bp.get("/posisi-keuangan")
 @require("ledger.view")
 def financial_position():
-    as_of = _date_arg("per", _today())
+    as_of = date_arg("per", _today())
     unit = _unit_arg()
     result = reports.financial_position(as_of, unit)
     rows = ([["Aset", line.label, line.amount] for line in result.assets]

@@ -21,6 +21,7 @@ from pos.formats import to_local
 from pos.models import BusinessUnit
 from pos.permissions import require
 from pos.web.ledger import download_or_page
+from pos.web.params import date_arg
 from pos.web.templating import display_timezone, local_today
 
 bp = Blueprint("stock_reports", __name__, url_prefix="/stok")
@@ -92,19 +93,6 @@ def _unit_arg() -> BusinessUnit | None:
     if unit is None:
         raise InvalidInput(N_("No business unit '%(unit)s'."), unit=code)
     return unit
-
-
-def _date_arg(name: str) -> dt.date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        day = dt.date.fromisoformat(raw[:10])
-    except ValueError:
-        day = None
-    if day is None or not 1900 <= day.year <= 2999:
-        raise InvalidInput(N_("'%(text)s' is not a date; use the date picker (YYYY-MM-DD)."), text=raw[:20])
-    return day
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -210,7 +198,7 @@ def card(sku: str):
         batch = next((b for b in batches if b.lot == lot), None)
         if lot and batch is None:
             raise InvalidInput(N_("%(product)s has no lot %(lot)s."), product=product.name, lot=lot)
-        start, end = _date_arg("dari"), _date_arg("sampai")
+        start, end = date_arg("dari"), date_arg("sampai")
         if start and end and end < start:
             raise InvalidInput(N_("The period ends before it starts."))
     except PosError as exc:

@@ -43,6 +43,35 @@ SHU_LABELS = {
 }
 
 
+JOB_STATUS_LABELS = {
+    "queued": _l("waiting to print"),
+    "printing": _l("printing"),
+    "done": _l("printed"),
+    "held": _l("held: waiting for you"),
+}
+SALE_STATUS_LABELS = {
+    "pending": _l("waiting for QRIS"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "voided": _l("void"),
+}
+SHIFT_STATUS_LABELS = {"open": _l("open"), "closed": _l("closed")}
+METHOD_LABELS = {
+    "cash": _l("Cash"),
+    "qris": "QRIS",
+    "transfer": _l("Transfer"),
+    "debit": _l("Debit card"),
+    "kasbon": _l("Kasbon"),
+}
+TIER_LABELS = {
+    "public": _l("shelf price"),
+    "member": _l("member price"),
+    "wholesale": _l("wholesale price"),
+    "override": _l("manager's price"),
+    "label": _l("scale label"),
+}
+
+
 @dataclass(frozen=True)
 class MenuItem:
     endpoint: str
@@ -53,6 +82,7 @@ class MenuItem:
 MENU = (
     MenuItem("main.dashboard", _l("Dashboard"), "dashboard.view"),
     MenuItem("till.index", _l("Till"), "till.operate"),
+    MenuItem("sales.index", _l("Sales"), "sales.view"),
     MenuItem("members.index", _l("Members"), "members.view"),
     MenuItem("catalog.index", _l("Products"), "catalog.view"),
     MenuItem("stock_ops.index", _l("Warehouse"), "stock.manage"),
@@ -121,6 +151,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["unit_label"] = lambda kind: UNIT_LABELS.get(getattr(kind, "value", kind), kind)
     app.jinja_env.filters["zone"] = zone_abbreviation
     app.jinja_env.filters["shu_label"] = lambda key: SHU_LABELS.get(key, key)
+    app.jinja_env.filters["job_status"] = lambda key: JOB_STATUS_LABELS.get(key, key)
+    app.jinja_env.filters["sale_status"] = lambda key: SALE_STATUS_LABELS.get(key, key)
+    app.jinja_env.filters["shift_status"] = lambda key: SHIFT_STATUS_LABELS.get(key, key)
+    app.jinja_env.filters["method_label"] = lambda key: METHOD_LABELS.get(key, key)
+    app.jinja_env.filters["tier_label"] = lambda key: TIER_LABELS.get(key, key)
 
     @app.context_processor
     def inject():

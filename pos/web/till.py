@@ -1,9 +1,25 @@
-"""The till shell: choose a till, switch cashier by PIN, let a locked-out cashier back in with a manager's PIN."""
+"""The till: choose a till, the checkout page (a small JavaScript module over the sales API), the customer screen
+and its live stream, today's sales with their receipts and reprints, Z reports; switch cashier by PIN, let a
+locked-out cashier back in with a manager's PIN."""
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 
 from pos import auth
@@ -15,12 +31,17 @@ from pos.web.main import served_tills
 from pos.web.security import client_ip, start_session
 
 bp = Blueprint("till", __name__, url_prefix="/kasir")
+SCREEN_STREAMS = threading.BoundedSemaphore(4)  # customer screens hold a server thread each, a few at a time
+HISTORY_PAGE = 50
 
 
 def _till(code: str) -> Till:
     till = db.session.scalar(sa.select(Till).where(Till.code == code.upper()[:20], Till.active.is_(True)))
     if till is None or till not in served_tills():
         abort(404)
+    live = g.get("user_session")
+    if g.get("via") == "pin" and live is not None and live.till_id not in (None, till.id):
+        abort(403)  # a cashier switched in by PIN works at that till only
     return till
 
 
@@ -33,7 +54,10 @@ def index():
 @bp.get("/<code>")
 @require("till.operate")
 def show(code: str):
+    """The checkout: scan, search, cart, member, payments, shift, returns, held carts, from keyboard and scanner."""
     from pos.models import PrintJob
+    from pos.sales import services
+    from pos.sales.cash import DENOMINATIONS
 
     till = _till(code)
     waiting = db.session.scalars(
@@ -41,7 +65,133 @@ def show(code: str):
         .where(PrintJob.till_id == till.id, PrintJob.status.in_(("queued", "printing", "held")))
         .order_by(PrintJob.id)
     ).all()
-    return render_template("till/till.html", till=till, waiting=waiting)
+    shift = services.open_shift_of(till)
+    return render_template("till/till.html", till=till, waiting=waiting, shift=shift, denominations=DENOMINATIONS,
+                           has_qris=bool(till.outlet.qris_payload),
+                           has_scale=bool(till.scale_port and till.scale_protocol))
+
+
+@bp.get("/<code>/layar")
+@require("till.operate")
+def screen(code: str):
+    """The customer screen: a second window or a tablet facing the customer, following the till live."""
+    till = _till(code)
+    return render_template("till/screen.html", till=till)
+
+
+@bp.get("/<code>/layar/stream")
+@require("till.operate")
+def screen_events(code: str):
+    """Server-Sent Events for the customer screen: the current state first, then each change (about 25 s per
+    connection; the page reconnects)."""
+    from drivers.events import format_sse
+    from pos.devices import customer_channel
+    from pos.web.streams import capped_stream
+
+    till = _till(code)
+    runtime = current_app.extensions["kasir_devices"]
+    current = runtime.screens.get(till.code, {"type": "idle"})
+    return capped_stream(SCREEN_STREAMS, lambda: runtime.broker.subscribe(customer_channel(till.code), timeout=5.0),
+                         first=[format_sse(current, retry_ms=1000)])
+
+
+@bp.get("/<code>/penjualan")
+@require("till.operate")
+def sales(code: str):
+    """The till's sales of a day (today by default), found by number, member or amount."""
+    from pos.sales import services
+    from pos.web.params import date_arg
+
+    till = _till(code)
+    today = services.business_date(till)
+    day = date_arg("tanggal", today)
+    number = request.args.get("nomor", "").strip().upper()[:30]
+    member_text = request.args.get("anggota", "").strip()[:40]
+    amount_text = request.args.get("jumlah", "").strip()[:20]
+    error, rows = None, []
+    try:
+        rows = services.find_sales(day, till=till, number=number, member=member_text, amount=amount_text,
+                                   limit=HISTORY_PAGE)
+    except PosError as exc:
+        error = gettext(exc.message, **exc.params)
+    return render_template("till/sales.html", till=till, sales=rows, day=day, today=today, number=number,
+                           member_text=member_text, amount_text=amount_text, error=error,
+                           member_names=member_names(rows))
+
+
+def member_names(sales) -> dict[int, str]:
+    """The names of the members of these sales (one query, not one per row)."""
+    from ledger.models import Member
+
+    ids = {sale.member_id for sale in sales if sale.member_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Member.id, Member.name).where(Member.id.in_(ids))).all())
+
+
+@bp.get("/<code>/penjualan/<number>")
+@require("till.operate")
+def sale(code: str, number: str):
+    """One sale: its receipt as printed, payments, returns, and a reprint (SALINAN)."""
+    from pos.sales.documents import receipt_html
+    from pos.sales.models import Sale
+
+    till = _till(code)
+    found = db.session.scalar(sa.select(Sale).where(Sale.number == number.upper()[:30], Sale.till_id == till.id))
+    if found is None:
+        abort(404)
+    return render_template("till/sale.html", till=till, sale=found, receipt=receipt_html("sale", found.number))
+
+
+@bp.post("/<code>/penjualan/<number>/cetak-ulang")
+@require("till.operate")
+def reprint(code: str, number: str):
+    from pos import printing
+    from pos.models import PrintJob
+    from pos.sales.models import Sale
+
+    till = _till(code)
+    found = db.session.scalar(sa.select(Sale).where(Sale.number == number.upper()[:30], Sale.till_id == till.id))
+    job = None if found is None else db.session.scalar(sa.select(PrintJob).where(
+        PrintJob.source_type == "sale", PrintJob.source_id == found.number, PrintJob.copy == 0))
+    if job is None:
+        abort(404)
+    copy = printing.reprint(job.id, g.user, printing.rerender)
+    printing.notify(copy.printer)
+    flash(gettext("A copy of the receipt is printing."), "success")
+    return redirect(url_for("till.sale", code=till.code, number=found.number))
+
+
+@bp.get("/<code>/shift/<int:shift_id>")
+@require("till.operate")
+def shift_report(code: str, shift_id: int):
+    """A shift's report: the Z report as printed once it is closed, the running figures while it is open."""
+    from pos.sales.documents import receipt_html
+    from pos.sales.models import Shift
+
+    till = _till(code)
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.till_id != till.id:
+        abort(404)
+    from pos.sales.services import shift_totals
+
+    return render_template("till/shift.html", till=till, shift=shift, totals=shift_totals(shift),
+                           report=receipt_html("shift_z", shift.number) if shift.status == "closed" else None)
+
+
+@bp.get("/<code>/qris/<number>.png")
+@require("till.operate")
+def qris_image(code: str, number: str):
+    """The QR code a pending QRIS sale is paid with."""
+    from pos.sales.models import Sale
+    from receipts.html import qr_png
+
+    till = _till(code)
+    found = db.session.scalar(sa.select(Sale).where(Sale.number == number.upper()[:30], Sale.till_id == till.id))
+    if found is None or not found.qris_payload:
+        abort(404)
+    return Response(qr_png(found.qris_payload, box_px=6), mimetype="image/png",
+                    headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/<code>/cetak/<int:job_id>/<action>")

@@ -27,7 +27,8 @@ EXTERNAL_IN_HTML_RE = re.compile(r"""\b(?:src|href|action|srcset)\s*=\s*["']?\s*
 EXTERNAL_IN_CSS_RE = re.compile(r"""(?:url\(\s*["']?|@import\s+["']?)\s*(?:https?:)?//""", re.IGNORECASE)
 
 BOARD_MENU = [
-    "main.dashboard", "members.index", "catalog.index", "stock_reports.index", "ledger.index", "main.outlets",
+    "main.dashboard", "sales.index", "members.index", "catalog.index", "stock_reports.index", "ledger.index",
+    "main.outlets",
     "admin.users", "admin.audit", "main.settings",
 ]
 EXPECTED_MENUS = {
@@ -36,7 +37,8 @@ EXPECTED_MENUS = {
                  "stock_reports.index"],
     "gudang": ["main.dashboard", "catalog.index", "stock_ops.index", "stock_reports.index", "main.outlets"],
     "manajer": [
-        "main.dashboard", "till.index", "members.index", "catalog.index", "stock_ops.index", "stock_reports.index",
+        "main.dashboard", "till.index", "sales.index", "members.index", "catalog.index", "stock_ops.index",
+        "stock_reports.index",
         "ledger.index", "main.outlets", "devices.index", "admin.audit", "main.settings",
     ],
     "pengurus": BOARD_MENU,

@@ -111,6 +111,35 @@ ROUTES = [
     ("POST", "/produk/berkas/impor", {}),
     ("GET", "/login", None),
     ("POST", "/language", {"locale": "id"}),
+    ("GET", "/kasir/TK01/layar", None),
+    ("GET", "/kasir/TK01/penjualan", None),
+    ("GET", "/kasir/TK01/penjualan/TK01-20260101-0001", None),
+    ("POST", "/kasir/TK01/penjualan/TK01-20260101-0001/cetak-ulang", {}),
+    ("GET", "/kasir/TK01/shift/1", None),
+    ("GET", "/kasir/TK01/qris/TK01-20260101-0001.png", None),
+    ("GET", "/penjualan/", None),
+    ("GET", "/penjualan/shift/1", None),
+    ("GET", "/penjualan/TK01-20260101-0001", None),
+    ("GET", "/api/v1/members", None),
+    ("POST", "/api/v1/cart", "json"),
+    ("GET", "/api/v1/shifts", None),
+    ("POST", "/api/v1/shifts", "json"),
+    ("GET", "/api/v1/shifts/1", None),
+    ("POST", "/api/v1/shifts/1/x", "json"),
+    ("POST", "/api/v1/shifts/1/close", "json"),
+    ("POST", "/api/v1/sales", "json"),
+    ("GET", "/api/v1/sales", None),
+    ("GET", "/api/v1/sales/TK01-20260101-0001", None),
+    ("GET", "/api/v1/sales/TK01-20260101-0001/receipt", None),
+    ("POST", "/api/v1/sales/TK01-20260101-0001/confirm", "json"),
+    ("POST", "/api/v1/sales/TK01-20260101-0001/cancel", "json"),
+    ("POST", "/api/v1/sales/TK01-20260101-0001/void", "json"),
+    ("POST", "/api/v1/sales/TK01-20260101-0001/returns", "json"),
+    ("POST", "/api/v1/sales/TK01-20260101-0001/reprint", "json"),
+    ("GET", "/api/v1/held", None),
+    ("POST", "/api/v1/held", "json"),
+    ("POST", "/api/v1/held/1/resume", "json"),
+    ("GET", "/api/v1/openapi.json", None),
 ]
 ENDPOINT_OF = {
     "/": "main.dashboard",
@@ -204,6 +233,32 @@ ENDPOINT_OF = {
     "/produk/berkas/ekspor.xlsx": "catalog_io.export_xlsx",
     "/produk/berkas/periksa": "catalog_io.check",
     "/produk/berkas/impor": "catalog_io.run_import",
+    "/kasir/TK01/layar": "till.screen",
+    "/kasir/TK01/penjualan": "till.sales",
+    "/kasir/TK01/penjualan/TK01-20260101-0001": "till.sale",
+    "/kasir/TK01/penjualan/TK01-20260101-0001/cetak-ulang": "till.reprint",
+    "/kasir/TK01/shift/1": "till.shift_report",
+    "/kasir/TK01/qris/TK01-20260101-0001.png": "till.qris_image",
+    "/penjualan/": "sales.index",
+    "/penjualan/shift/1": "sales.shift",
+    "/penjualan/TK01-20260101-0001": "sales.sale",
+    "/api/v1/members": "sales_api.members",
+    "/api/v1/cart": "sales_api.price_cart",
+    "/api/v1/shifts": ("sales_api.shifts", "sales_api.open_shift"),
+    "/api/v1/shifts/1": "sales_api.shift",
+    "/api/v1/shifts/1/x": "sales_api.x_report",
+    "/api/v1/shifts/1/close": "sales_api.close_shift",
+    "/api/v1/sales": ("sales_api.create_sale", "sales_api.list_sales"),
+    "/api/v1/sales/TK01-20260101-0001": "sales_api.get_sale",
+    "/api/v1/sales/TK01-20260101-0001/receipt": "sales_api.sale_receipt",
+    "/api/v1/sales/TK01-20260101-0001/confirm": "sales_api.confirm_sale",
+    "/api/v1/sales/TK01-20260101-0001/cancel": "sales_api.cancel_sale",
+    "/api/v1/sales/TK01-20260101-0001/void": "sales_api.void_sale",
+    "/api/v1/sales/TK01-20260101-0001/returns": "sales_api.create_return",
+    "/api/v1/sales/TK01-20260101-0001/reprint": "sales_api.reprint",
+    "/api/v1/held": ("sales_api.held", "sales_api.hold"),
+    "/api/v1/held/1/resume": "sales_api.resume",
+    "/api/v1/openapi.json": "api_docs.openapi",
 }
 
 
@@ -220,6 +275,7 @@ def test_every_route_is_listed(demo_app):
         listed.update(found if isinstance(found, tuple) else (found,))
     listed.add("auth.logout")  # ends the session; tested in test_auth
     listed.add("devices.scan_events")  # a stream; tested in test_devices
+    listed.add("till.screen_events")  # a stream; tested in test_sales_web
     routed = {rule.endpoint for rule in demo_app.url_map.iter_rules()} - {"static"}
     assert routed == listed
 
@@ -287,6 +343,7 @@ def test_menus_show_only_the_roles_areas(signed_in, client):
         "gudang": ["main.dashboard", "catalog.index", "stock_ops.index", "stock_reports.index", "main.outlets"],
         "pengurus": [
             "main.dashboard",
+            "sales.index",
             "members.index",
             "catalog.index",
             "stock_reports.index",

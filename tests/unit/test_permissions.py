@@ -20,12 +20,14 @@ EXPECTED = {
     "members.manage": (0, 0, 0, 1, 1, 0),
     "members.nik": (0, 0, 0, 0, 1, 0),
     "catalog.view": (1, 1, 1, 1, 1, 1),
+    "lookup.view": (1, 1, 1, 1, 1, 1),
     "catalog.manage": (0, 0, 1, 1, 0, 0),
     "stock.view": (0, 1, 1, 1, 1, 1),
     "stock.manage": (0, 1, 1, 1, 0, 0),
     "stock.approve": (0, 0, 0, 1, 0, 0),
     "devices.manage": (0, 0, 0, 1, 0, 0),
     "savings.transact": (1, 0, 0, 1, 1, 0),
+    "sales.view": (0, 0, 0, 1, 1, 1),
 }
 ORDER = (Role.KASIR, Role.APOTEKER, Role.GUDANG, Role.MANAJER, Role.PENGURUS, Role.PENGAWAS)
 

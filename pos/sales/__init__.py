@@ -1,0 +1,1 @@
+"""The sales context: shifts, pricing, tax, checkout, payments, returns (models, pure rules, use cases)."""
