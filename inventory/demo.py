@@ -1,5 +1,6 @@
 """The demo catalog and stock: about 200 sembako items and 150 medicines with EAN-13 codes under GS1 Indonesia's
-prefix 899, packs, suppliers, batches (some expired, some near expiry), stock in the warehouse and on the shelves."""
+prefix 899, packs, suppliers, batches (some expired, some near expiry), stock in the warehouse and on the shelves,
+all of it received from suppliers with goods receipts (the books' inventory is exactly what these receipts put in)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,8 @@ import sqlalchemy as sa
 
 from inventory import barcodes, catalog, services
 from inventory.catalog import PackInput, ProductInput
-from inventory.models import Product, StockDocument, Supplier
+from inventory.models import Product, Supplier
 from inventory.setup import ensure_categories, ensure_locations
-from ledger import journal, reports
-from ledger.entries import EntryDraft, credit, debit
-from ledger.posting_rules import persediaan
 from pos.db import db
 
 D = Decimal
@@ -294,6 +292,12 @@ def _products(rng: random.Random) -> list[ProductInput]:
     return items
 
 
+def receiving_day(today: dt.date) -> dt.date:
+    """The day the demo's goods arrive (in this year's open months); the shelves are filled the day after."""
+    start = max(dt.date(today.year, 1, 2), today - dt.timedelta(days=300))
+    return min(start + dt.timedelta(days=5), today)
+
+
 def load_inventory_demo(today: dt.date | None = None) -> bool:
     """Add the demo catalog and stock once (inside the caller's write transaction, after the ledger demo)."""
     ensure_locations()
@@ -307,8 +311,7 @@ def load_inventory_demo(today: dt.date | None = None) -> bool:
     db.session.flush()
     products = [catalog.create_product(data, None) for data in _products(rng)]
     # Receipts are dated in this year's open months; lots already past their expiry were received before.
-    start = max(dt.date(today.year, 1, 2), today - dt.timedelta(days=300))
-    first_day = min(start + dt.timedelta(days=5), today)
+    first_day = receiving_day(today)
     suppliers = {s.code: s for s in db.session.scalars(sa.select(Supplier))}
     gudang, toko = services.location_by_code("GD-GUDANG"), services.location_by_code("TK-TOKO")
     apotek = services.location_by_code("AP-APOTEK")
@@ -368,42 +371,4 @@ def load_inventory_demo(today: dt.date | None = None) -> bool:
         for part in range(0, len(requests), 40):
             document = services.send_transfer(gudang, shelf, requests[part : part + 40], shelf_day, None)
             services.receive_transfer(document, None, shelf_day)
-    _align_books_with_stock(today)
     return True
-
-
-def _align_books_with_stock(today: dt.date) -> None:
-    """The demo books started from invented inventory balances and sold goods that never had stock moves: a
-    correction of the opening equity (not income: it must not touch the SHU) makes each unit's inventory
-    account equal the value of the demo stock, as a cooperative's first real count would be booked."""
-    from inventory.models import Location, StockLevel
-    from pos.models import BusinessUnit, Outlet
-
-    rows = db.session.execute(
-        sa.select(BusinessUnit.code, StockLevel.quantity, StockLevel.batch_id, StockLevel.product_id)
-        .join(Location, StockLevel.location_id == Location.id)
-        .join(Outlet)
-        .join(BusinessUnit)
-    ).all()
-    value: dict[str, int] = {}
-    for unit_code, qty, batch_id, product_id in rows:
-        from inventory.models import Batch
-
-        cost = (
-            db.session.get(Batch, batch_id).unit_cost
-            if batch_id
-            else services.stock.average_cost(product_id, db.session.scalar(
-                sa.select(BusinessUnit.id).where(BusinessUnit.code == unit_code)))
-        )
-        value[unit_code] = value.get(unit_code, 0) + services.stock.value_of(D(qty), cost)
-    balances = {
-        row.account.key: row.closing for row in reports.trial_balance(reports.Scope(dt.date(2000, 1, 1), today)).rows
-    }
-    for unit_code, amount in sorted(value.items()):
-        difference = amount - balances.get(persediaan(unit_code), 0)
-        if difference:
-            lines = (debit(persediaan(unit_code), difference), credit("hibah", difference)) if difference > 0 else (
-                debit("hibah", -difference), credit(persediaan(unit_code), -difference))
-            journal.post(EntryDraft(today, "Koreksi saldo awal persediaan (opname awal demo)", "demo_opening_stock",
-                                    unit_code, lines, unit=unit_code), None, author_name=SOURCE)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(StockDocument)) > 0

@@ -1,5 +1,9 @@
-"""The demo cooperative's books: opening balances, 50 members with savings history, sales, kasbon, a closed
-year with its SHU computed (not yet distributed: that is for the RAT)."""
+"""The demo cooperative's books: opening balances, 50 members with savings history, monthly takings and the purchases
+that restocked them, kasbon, a closed year with its SHU computed (not yet distributed: that is for the RAT).
+
+The cooperative opens with cash, a bank account and no stock: every item on the demo's shelves arrives later by a
+goods receipt (inventory.demo), so the inventory accounts are backed by real receipts. The monthly takings end
+where the sales rung up at the tills begin (pos.sales.demo, the last 30 days)."""
 
 from __future__ import annotations
 
@@ -82,8 +86,9 @@ def _nik(rng: random.Random, female: bool) -> str:
     return f"637102{day:02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}{rng.randint(1, 9999):04d}"
 
 
-def load_ledger_demo(today: dt.date | None = None) -> bool:
-    """Add the demo books once (call inside a write transaction after the units exist)."""
+def load_ledger_demo(today: dt.date | None = None, takings_until: dt.date | None = None) -> bool:
+    """Add the demo books once (call inside a write transaction after the units exist). Monthly takings are booked
+    for the days before `takings_until` (default: up to today)."""
     accounts.seed_chart()
     if db.session.scalar(sa.select(JournalEntry.id).where(JournalEntry.source_type == "opening_balance")):
         return False
@@ -104,12 +109,10 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
                 debit(kas("AP"), 8_000_000, unit="APOTEK"),
                 debit(kas("SP"), 25_000_000, unit="SP"),
                 debit("bank", 120_000_000, unit="SP"),
-                debit("persediaan:TOKO", 85_000_000, unit="TOKO"),
-                debit("persediaan:APOTEK", 60_000_000, unit="APOTEK"),
-                debit("persediaan:GUDANG", 40_000_000, unit="GUDANG"),
+                debit("bank", 40_000_000, unit="GUDANG"),
                 credit("utang_usaha", 30_000_000, unit="GUDANG", memo="CV Sumber Pangan Banjar"),
-                credit("hibah", 100_000_000, unit="TOKO", memo="Modal penyetaraan Kopdes Merah Putih"),
-                credit("hibah", 68_000_000, unit="APOTEK"),
+                credit("hibah", 15_000_000, unit="TOKO", memo="Modal penyetaraan Kopdes Merah Putih"),
+                credit("hibah", 8_000_000, unit="APOTEK"),
                 credit("hibah", 145_000_000, unit="SP"),
                 credit("hibah", 10_000_000, unit="GUDANG"),
             ),
@@ -173,7 +176,7 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
                 author_name=SOURCE,
             )
 
-    _sales_and_expenses(rng, demo_members, demo_year, today)
+    _sales_and_expenses(rng, demo_members, demo_year, today, takings_until or today + dt.timedelta(days=1))
 
     for member in rng.sample(demo_members, 6):
         balance = members.savings_balance(member.id, SavingsKind.SUKARELA)
@@ -191,10 +194,13 @@ def load_ledger_demo(today: dt.date | None = None) -> bool:
     return True
 
 
-def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_year: int, today: dt.date) -> None:
-    """Monthly takings per member and for walk-in customers, kasbon on some, running costs paid."""
+def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_year: int, today: dt.date,
+                        takings_until: dt.date) -> None:
+    """Monthly takings per member and for walk-in customers, kasbon on some, the goods they sold bought back the
+    same month (so the shelves stay as the receipts filled them), running costs paid."""
     number = 0
     for year, month in _months(dt.date(demo_year, 1, 1), today):
+        restocked: dict[tuple[str, str], int] = {}
         for unit, outlet, margin in (("TOKO", "TK", 0.78), ("APOTEK", "AP", 0.70)):
             walk_in = rng.randint(25_000_000, 40_000_000) if unit == "TOKO" else rng.randint(9_000_000, 15_000_000)
             for member in [None, *demo_members]:
@@ -209,6 +215,9 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                     kasbon = min(amount, members.kasbon_available(member.id)) // 1000 * 1000
                 qris = (amount - kasbon) // 5 // 1000 * 1000 if rng.random() < 0.4 else 0
                 number += 1
+                if date >= takings_until:
+                    continue  # from here on the tills ring up every sale themselves
+                restocked[(unit, outlet)] = restocked.get((unit, outlet), 0) + int(amount * margin)
                 journal.post(
                     sale_entry(
                         SaleSummary(
@@ -228,6 +237,19 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                     author_name=SOURCE,
                 )
         pay_day = _day(rng, year, month, today, 25, 28)
+        for (unit, outlet), cost in sorted(restocked.items()):
+            journal.post(
+                EntryDraft(
+                    date=pay_day,
+                    description=f"Pembelian barang dagangan {year}-{month:02d}",
+                    source_type="demo_purchase",
+                    source_id=f"{unit}-{year}-{month:02d}",
+                    unit=unit,
+                    lines=(debit(f"persediaan:{unit}", cost), credit(kas(outlet), cost)),
+                ),
+                None,
+                author_name=SOURCE,
+            )
         for key, amount, unit, paid_from in (
             ("beban_gaji", 6_500_000, "TOKO", "bank"),
             ("beban_gaji", 4_500_000, "APOTEK", "bank"),

@@ -164,9 +164,11 @@ def register_cli(app: Flask) -> None:
     from inventory.cli import stock_cli
     from ledger.cli import ledger_cli
     from pos.devices_cli import printer_cli
+    from pos.sales.cli import sales_cli
 
     app.cli.add_command(stock_cli)
     app.cli.add_command(printer_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(sales_cli)

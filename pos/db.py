@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -108,6 +110,34 @@ def write_transaction() -> Iterator[sa.orm.Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+# PostgreSQL: serialization failure, deadlock, lock not available; SQLite: the busy timeout ran out.
+LOCK_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+T = TypeVar("T")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """A write that could not get (or keep) its locks in time: worth a retry, never a 500."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    return state in LOCK_SQLSTATES or "database is locked" in str(orig) or "database is busy" in str(orig)
+
+
+def retry_when_locked(work: Callable[[], T], attempts: int = 3, pause: float = 0.05) -> T:
+    """Run a write use case again (a bounded number of times) when it lost a lock race; the last failure is
+    raised for the caller (the web layer answers 503 with Retry-After)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except sa.exc.OperationalError as exc:
+            if not is_lock_error(exc) or attempt == attempts:
+                raise
+            db.session.rollback()
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def enum_column(enum_cls: type, name: str) -> sa.Enum:

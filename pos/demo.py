@@ -71,8 +71,16 @@ USER_OUTLET = {"kasir": "TK", "apoteker": "AP", "gudang": "GD", "manajer": "TK"}
 def load_demo(books: bool = True) -> bool:
     """Add what is missing of the demo; returns False when it was already complete.
 
-    `books=False` loads only the cooperative, its outlets and users (what most tests need).
+    `books=False` loads only the cooperative, its outlets and users (what most tests need). With the books come
+    the catalog and its stock, and the tills' last 30 days (each sale its own transaction, after the rest).
     """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = current_app.config["KASIR"]["timezone"]
+    today = dt.datetime.now(ZoneInfo(zone)).date()
     changed = False
     with write_transaction():
         if db.session.get(SystemFlag, DEMO_FLAG) is None and db.session.scalar(sa.select(sa.func.count()).select_from(
@@ -128,13 +136,19 @@ def load_demo(books: bool = True) -> bool:
 
         db.session.flush()
         if books:
-            from inventory.demo import load_inventory_demo
+            from inventory.demo import load_inventory_demo, receiving_day
+            from pos.sales.demo import sales_start
 
-            changed = load_ledger_demo() or changed
-            changed = load_inventory_demo() or changed
+            selling_from = sales_start(today, receiving_day(today) + dt.timedelta(days=1))
+            changed = load_ledger_demo(today, takings_until=selling_from) or changed
+            changed = load_inventory_demo(today) or changed
         if db.session.get(SystemFlag, DEMO_FLAG) is None:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
             changed = True
+    if books:
+        from pos.sales.demo import load_sales_demo
+
+        changed = load_sales_demo(today, selling_from, zone) or changed
     return changed
 
 

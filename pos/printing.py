@@ -272,13 +272,20 @@ class PrintWorkers:
 
 
 def print_document(
-    document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None, user: User | None = None
+    document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None, user: User | None = None,
+    printed_at: dt.datetime | None = None,
 ) -> PrintJob:
     """Render and queue a document for the till's printer (in the caller's transaction, so the job is as
-    durable as what it prints). Wake the worker with `notify` after the commit."""
+    durable as what it prints). Wake the worker with `notify` after the commit. With `printed_at` the document is
+    only kept, as printed then (a sale recorded after the fact: nobody waits at the till for its paper)."""
     from pos.receipt_documents import render
 
     profile = till.printer_profile if till is not None else "TM-T20II"
+    if printed_at is not None:
+        job = enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
+                      source_id=source_id, data=b"", html="", document=document, till=till, user=user)
+        job.status, job.printed_at = "done", printed_at
+        return job
     try:
         data, html = render(document, profile)
     except ValueError as exc:

@@ -117,8 +117,18 @@ def shift_document(shift: Shift, totals, *, final: bool) -> dict:
 
 
 def receipt_html(source_type: str, source_id: str) -> str | None:
-    """The HTML of the first print of a document (what the customer got), for the till's receipt preview."""
+    """The HTML of the first print of a document (what the customer got), for the till's receipt preview; a
+    document kept without its rendering is rendered now."""
     from pos.models import PrintJob
+    from pos.receipt_documents import render
 
-    return db.session.scalar(sa.select(PrintJob.html).where(PrintJob.source_type == source_type,
-                                                            PrintJob.source_id == source_id, PrintJob.copy == 0))
+    job = db.session.scalar(sa.select(PrintJob).where(PrintJob.source_type == source_type,
+                                                      PrintJob.source_id == source_id, PrintJob.copy == 0))
+    if job is None:
+        return None
+    if not job.html and job.document:
+        try:
+            return render(job.document, job.profile)[1]
+        except ValueError:
+            return None
+    return job.html

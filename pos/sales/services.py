@@ -35,8 +35,9 @@ from ledger.posting_rules import (
 )
 from pos import audit
 from pos.auth import check_approval, use_approval
-from pos.db import db, utcnow, write_transaction
+from pos.db import db, retry_when_locked, utcnow, write_transaction
 from pos.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied, PosError
+from pos.faults import crash_point
 from pos.models import Outlet, Till, User
 from pos.sales import cash, qris
 from pos.sales.models import (
@@ -403,22 +404,24 @@ def _summary(sale: Sale, till: Till) -> SaleSummary:
         member_id=sale.member_id, rounding=sale.rounding)
 
 
-def _book(sale: Sale, user: User) -> None:
-    """The completed sale's journal entry and its receipt's print job, in the sale's transaction."""
+def _book(sale: Sale, user: User, past: dt.datetime | None = None) -> None:
+    """The completed sale's journal entry and its receipt's print job, in the sale's transaction (a sale recorded
+    after the fact, `past`, keeps its receipt as printed then)."""
     from pos import printing
     from pos.sales.documents import sale_document
 
     entry = journal.post(sale_entry(_summary(sale, sale.till)), user)
     sale.entry_id = entry.id
     printing.print_document(sale_document(sale), kind="receipt", source_type="sale", source_id=sale.number,
-                            till=sale.till, user=user)
+                            till=sale.till, user=user, printed_at=past)
 
 
-def complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
+def complete_sale(request: SaleRequest, user: User, *, at: dt.datetime | None = None) -> tuple[Sale, bool]:
     """Ring up and pay, once: returns (sale, created). The same id with the same content returns the first sale;
-    with other content it is refused (SaleConflict). A QRIS sale stays pending until confirm_payment."""
+    with other content it is refused (SaleConflict). A QRIS sale stays pending until confirm_payment. `at` is for
+    the demo's past sales only (the API never passes it)."""
     try:
-        return _complete_sale(request, user)
+        return retry_when_locked(lambda: _complete_sale(request, user, at))
     except sa.exc.IntegrityError:
         db.session.rollback()  # a twin committed first on another connection: answer with it
         existing = db.session.scalar(sa.select(Sale).where(Sale.uuid == request.id))
@@ -429,7 +432,7 @@ def complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
         return existing, False
 
 
-def _complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
+def _complete_sale(request: SaleRequest, user: User, at: dt.datetime | None) -> tuple[Sale, bool]:
     fingerprint = request.fingerprint()
     with write_transaction():
         existing = db.session.scalar(sa.select(Sale).where(Sale.uuid == request.id))
@@ -453,7 +456,7 @@ def _complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
                 raise InvalidInput(N_("%(outlet)s takes no QRIS: its QRIS code is not set up."),
                                    outlet=till.outlet.name).at("payments")
             qris_payload = qris.with_amount(till.outlet.qris_payload, methods["qris"])
-        moment = utcnow()
+        moment = at or utcnow()
         today = business_date(till, moment)
         location = selling_location(till)
         sale = Sale(
@@ -469,6 +472,7 @@ def _complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
         sale.till = till
         db.session.add(sale)
         db.session.flush()
+        crash_point("sale.inserted")
         cost = 0
         for priced in cart.lines:
             line = SaleLine(
@@ -496,7 +500,8 @@ def _complete_sale(request: SaleRequest, user: User) -> tuple[Sale, bool]:
         db.session.flush()
         db.session.refresh(sale)
         if sale.status == SaleStatus.COMPLETED:
-            _book(sale, user)
+            _book(sale, user, at)
+        crash_point("sale.before_commit")
     return sale, True
 
 
@@ -538,7 +543,7 @@ def sale_by_id(identifier: str) -> Sale:
     return sale
 
 
-def confirm_payment(identifier: str, user: User) -> Sale:
+def confirm_payment(identifier: str, user: User, *, at: dt.datetime | None = None) -> Sale:
     """The cashier saw the QRIS money arrive: the pending sale is completed, booked and printed. Idempotent."""
     with write_transaction():
         sale = sale_by_id(identifier)
@@ -546,8 +551,8 @@ def confirm_payment(identifier: str, user: User) -> Sale:
             return sale
         if sale.status != SaleStatus.PENDING:
             raise Conflict(N_("Sale %(number)s was cancelled: it cannot be confirmed."), number=sale.number)
-        sale.status, sale.completed_at = SaleStatus.COMPLETED.value, utcnow()
-        _book(sale, user)
+        sale.status, sale.completed_at = SaleStatus.COMPLETED.value, at or utcnow()
+        _book(sale, user, at)
         audit.record("sale.payment_confirmed", actor=user, target_type="sale", target_id=sale.number,
                      after={"qris": sum(p.amount for p in sale.payments if p.method == "qris")})
     return sale
@@ -652,7 +657,8 @@ def _refunds(sale: Sale, amount: int, how: str) -> list[tuple[str, int]]:
     return list(merged.items())
 
 
-def refund_sale(identifier: str, request: ReturnRequest, user: User) -> tuple[SaleReturn, bool]:
+def refund_sale(identifier: str, request: ReturnRequest, user: User, *,
+                at: dt.datetime | None = None) -> tuple[SaleReturn, bool]:
     """Take goods back from a completed sale with a manager's approval, never more than was sold (earlier returns
     counted): stock back to its batch (medicine to karantina), the money back, the books reversed for the part
     returned. Once per return id."""
@@ -671,7 +677,7 @@ def refund_sale(identifier: str, request: ReturnRequest, user: User) -> tuple[Sa
             raise InvalidInput(N_("Goods come back to the business unit that sold them.")).at("till")
         shift = _open_shift_for_sale(till)
         approver = use_approval(request.approval, "refund", user, request.id, sale=sale.number)
-        moment = utcnow()
+        moment = at or utcnow()
         today = business_date(till, moment)
         number = _number(till, today, "R")
         lines_by_position = {line.position: line for line in sale.lines}
@@ -730,7 +736,7 @@ def refund_sale(identifier: str, request: ReturnRequest, user: User) -> tuple[Sa
         from pos.sales.documents import return_document
 
         printing.print_document(return_document(sale_return), kind="receipt", source_type="sale_return",
-                                source_id=number, till=till, user=user)
+                                source_id=number, till=till, user=user, printed_at=at)
     return sale_return, True
 
 
@@ -775,7 +781,8 @@ def _qty(value: Decimal) -> str:
 # --- shifts ------------------------------------------------------------------------------------------------------
 
 
-def open_shift(till_code: str, opening_float: int, user: User) -> tuple[Shift, bool]:
+def open_shift(till_code: str, opening_float: int, user: User, *,
+               at: dt.datetime | None = None) -> tuple[Shift, bool]:
     """Open the till's shift with the float counted into the drawer. A repeat of the same opening (a double click,
     a retry) returns the open shift; another opening while one is open is refused."""
     if type(opening_float) is not int or not 0 <= opening_float <= MAX_FLOAT:
@@ -788,7 +795,7 @@ def open_shift(till_code: str, opening_float: int, user: User) -> tuple[Shift, b
                 return current, False
             raise Conflict(N_("%(till)s already has an open shift (%(number)s, opened by %(name)s)."),
                            till=till.code, number=current.number, name=current.opened_by).at("till")
-        moment = utcnow()
+        moment = at or utcnow()
         day = business_date(till, moment)
         shift = Shift(number=f"{till.code}-{day:%Y%m%d}-S{journal.next_value(f'{till.code}S/{day:%Y%m%d}')}",
                       till_id=till.id, status=ShiftStatus.OPEN.value, business_date=day, opened_by=user.username,
@@ -871,7 +878,8 @@ class CashCount:
     others: dict[str, int] = field(default_factory=dict)
 
 
-def close_shift(shift_id: int, count: CashCount, user: User) -> tuple[Shift, bool]:
+def close_shift(shift_id: int, count: CashCount, user: User, *,
+                at: dt.datetime | None = None) -> tuple[Shift, bool]:
     """Count the drawer and close: expected against counted per method, the cash over or short posted to the
     books, the Z report printed and kept. No sale lands in a closed shift."""
     if count.denominations and cash.count_drawer(count.denominations) != count.cash:
@@ -891,7 +899,7 @@ def close_shift(shift_id: int, count: CashCount, user: User) -> tuple[Shift, boo
         if totals.pending_count:
             raise Conflict(N_("%(n)d QRIS sale(s) still wait for their payment: confirm or cancel them first."),
                            n=totals.pending_count)
-        moment = utcnow()
+        moment = at or utcnow()
         expected = totals.expected_cash
         difference = count.cash - expected
         methods = sorted(set(totals.sales) | set(totals.refunds) | {"cash"})
@@ -909,7 +917,7 @@ def close_shift(shift_id: int, count: CashCount, user: User) -> tuple[Shift, boo
         db.session.flush()
         shift.report = shift_document(shift, totals, final=True)
         printing.print_document(shift.report, kind="report", source_type="shift_z", source_id=shift.number,
-                                till=shift.till, user=user)
+                                till=shift.till, user=user, printed_at=at)
         audit.record("shift.closed", actor=user, target_type="shift", target_id=shift.number,
                      after={"expected_cash": expected, "counted_cash": count.cash, "difference": difference})
     return shift, True

@@ -43,8 +43,18 @@ def index():
     from drivers.ports import list_serial_ports
     from receipts.profiles import PROFILES
 
+    from pos.models import Outlet
+    from pos.sales.qris import QrisError, parse_static
+
     tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
     jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()
+    outlets = [o for o in db.session.scalars(sa.select(Outlet).order_by(Outlet.code)) if o.tills]
+    qris_names = {}
+    for outlet in outlets:
+        try:
+            qris_names[outlet.code] = parse_static(outlet.qris_payload).merchant_name if outlet.qris_payload else ""
+        except QrisError:
+            qris_names[outlet.code] = "?"
     runtime = _runtime()
     recent = {till.code: runtime.broker.recent(till.code, 5) for till in tills}
     return render_template(
@@ -58,7 +68,35 @@ def index():
         recent=recent,
         states=runtime.scanner_states,
         printer_of=printing.printer_of,
+        outlets=outlets,
+        qris_names=qris_names,
     )
+
+
+@bp.post("/outlet/<code>/qris")
+@require("devices.manage")
+def outlet_qris(code: str):
+    """Store an outlet's static QRIS string, parsed and its CRC checked first (empty: the outlet takes no QRIS)."""
+    from pos.models import Outlet
+    from pos.sales.qris import parse_static
+
+    text = request.form.get("qris", "").strip()
+    try:
+        payload = parse_static(text).payload if text else ""
+        with write_transaction():
+            outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == code.upper()[:20]))
+            if outlet is None:
+                abort(404)
+            before = {"qris": bool(outlet.qris_payload)}
+            outlet.qris_payload = payload
+            audit.record("devices.qris_changed", actor=g.user, target_type="outlet", target_id=outlet.code,
+                         before=before, after={"qris": bool(payload)})
+            name = outlet.name
+    except PosError as exc:
+        flash(gettext(exc.message, **exc.params), "error")
+        return redirect(url_for("devices.index"))
+    flash(gettext("The QRIS of %(outlet)s was saved.", outlet=name), "success")
+    return redirect(url_for("devices.index"))
 
 
 def _check_printer(conn) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from pos.db import db
+from pos.db import db, is_lock_error
 from pos.errors import PosError
 from pos.web.security import wants_json
 
@@ -50,7 +51,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
             response.headers["Retry-After"] = "2"
         return response
     title = str(TITLES.get(status, TITLES[500]))
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    headers = {"Retry-After": "2"} if status == 503 else {}
+    return render_template("errors/error.html", status=status, title=title, message=message), status, headers
 
 
 def init_app(app: Flask) -> None:
@@ -64,6 +66,15 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         details = {"field": exc.field} if exc.field else None
         return error_response(exc.status, gettext(exc.message, **exc.params), exc.code, details)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_busy(exc: sa.exc.OperationalError):
+        db.session.rollback()
+        if is_lock_error(exc):  # waited for the write lock longer than the timeout: try again, nothing changed
+            app.logger.warning("database busy: %s", exc.orig)
+            return error_response(503, str(MESSAGES[503]), "busy")
+        app.logger.exception("database error: %s", exc)
+        return error_response(500)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -57,6 +57,18 @@ def dashboard():
         context["open_sessions"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(UserSession).where(UserSession.ended_at.is_(None))
         )
+    if has_permission(role, "sales.view"):
+        from pos.sales.models import Sale, Shift
+        from pos.sales.services import overnight_shifts
+        from pos.web.templating import local_today
+
+        count, total = db.session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Sale.total), 0))
+            .where(Sale.business_date == local_today(), Sale.status == "completed")).one()
+        context["sales_today"] = {"count": count, "total": int(total),
+                                  "open_shifts": db.session.scalar(sa.select(sa.func.count()).select_from(Shift)
+                                                                   .where(Shift.status == "open")),
+                                  "overnight": overnight_shifts()}
     if has_permission(role, "ledger.view"):
         from ledger import reports
 

@@ -13,6 +13,7 @@ from flask_babel import gettext
 
 from pos.db import db
 from pos.errors import N_, InvalidInput, NotFound
+from pos.faults import crash_point
 from pos.permissions import require
 from pos.sales import effects, services
 from pos.sales.cash import DENOMINATIONS, quick_amounts
@@ -281,6 +282,7 @@ def create_sale():
     sale_request = sale_from_json(_body())
     till = _till(sale_request.cart.till)
     sale, created = services.complete_sale(sale_request, g.user)
+    crash_point("sale.after_commit")
     effects.after_sale(sale, effects.TillDevices.of(till), opened_now=created)
     return jsonify(sale_json(sale)), 201 if created else 200
 

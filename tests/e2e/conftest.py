@@ -26,7 +26,7 @@ BIN = Path(sys.executable).parent  # the venv's bin/, where flask and waitress-s
 HOST = "127.0.0.1"
 E2E_DATABASE = f"kasir_e2e_{os.getpid()}"  # parallel runs on one server must not collide
 FAST_HASH = "pbkdf2:sha256:1000"
-COMMAND_TIMEOUT = 90  # seconds for `flask db upgrade` / `flask demo load`
+COMMAND_TIMEOUT = 240  # seconds for `flask db upgrade` / `flask demo load` (the demo rings up 30 days of sales)
 START_TIMEOUT = 30  # seconds for /healthz to answer 200
 STOP_TIMEOUT = 10
 

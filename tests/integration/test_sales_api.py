@@ -260,3 +260,23 @@ def test_the_customer_screen_streams_the_cart(till, shop_app):
     response.close()
     assert first.startswith("id:") or first.startswith("event:")
     assert "event: cart" in first and "Indomie Goreng" in first and "Rp 7.000" in first
+
+
+def test_the_manager_stores_an_outlets_qris_only_when_its_crc_is_right(shop_app):
+    from pos.models import Outlet
+    from pos.sales.qris import build_static
+
+    client = shop_app.test_client()
+    assert sign_in(client, "manajer").status_code == 302
+    good = build_static("KOPERASI UJI", "BANJARMASIN", "936000140000099999", "ID1026000099999")
+    broken = good[:-4] + ("0000" if not good.endswith("0000") else "1111")
+    page = client.post("/perangkat/outlet/TK/qris", data={"qris": broken, "csrf_token": csrf_token(client)},
+                       follow_redirects=True)
+    assert "salah salin" in page.text  # the check value is wrong: copied wrongly
+    with shop_app.app_context():
+        assert db.session.scalar(sa.select(Outlet.qris_payload).where(Outlet.code == "TK")) != broken
+    page = client.post("/perangkat/outlet/TK/qris", data={"qris": good, "csrf_token": csrf_token(client)},
+                       follow_redirects=True)
+    assert "KOPERASI UJI" in page.text
+    with shop_app.app_context():
+        assert db.session.scalar(sa.select(Outlet.qris_payload).where(Outlet.code == "TK")) == good

@@ -858,14 +858,15 @@ if (root) {
     }
   }
 
-  function clearCart() {
+  function clearCart(afterSale = false) {
     state = { lines: [], member: null, memberName: null, discount: 0, approval: null };
     quote = null;
     selected = -1;
     payments = [];
     saveCart();
     render();
-    requote();
+    // After a sale the customer screen keeps the total and change (or the QRIS code) until the next customer.
+    if (!afterSale) requote();
   }
 
   // --- payment -----------------------------------------------------------------------------------------------
@@ -1069,7 +1070,7 @@ if (root) {
     close("pay");
     if (sale.status === "pending") {
       pendingSale = sale;
-      clearCart();
+      clearCart(true);
       showQris(sale);
       return;
     }
@@ -1078,7 +1079,7 @@ if (root) {
 
   async function showDone(sale) {
     lastSale = sale;
-    clearCart();
+    clearCart(true);
     const dialog = open("done");
     $("[data-done-number]", dialog).textContent = sale.number;
     $("[data-done-change]", dialog).textContent = rupiah(sale.change);
