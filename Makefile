@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 	$(DEMO_ENV) $(FLASK) db upgrade
 	$(DEMO_ENV) $(FLASK) demo load
 	@echo "Kasir Koperasi: http://$(HOST):$(PORT)/  (stop with Ctrl+C)"
-	$(DEMO_ENV) $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 wsgi:app
+	$(DEMO_ENV) $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=16 wsgi:app
 
 # The suite runs on SQLite unless KASIR_TEST_DATABASE_URL names a PostgreSQL database (make test-postgres).
 test: $(VENV)/.installed-dev

@@ -12,7 +12,7 @@ from sqlalchemy import orm
 from inventory import barcodes, fefo, stock
 from inventory.models import Barcode, Location, Product, ProductUnit
 from pos.db import db
-from pos.errors import N_, NotFound
+from pos.errors import N_, InvalidInput, NotFound
 
 
 def _candidates(code: str) -> list[str]:
@@ -67,14 +67,22 @@ class Identified:
             self.kind == "gs1" and self.scanned.gs1 is not None and self.scanned.gs1.net_weight_kg is not None)
 
 
-def identify(code: str, today: dt.date) -> Identified:
-    """Any code (GTIN, variable-measure, GS1 element string, SKU) to its product; NotFound if unknown or inactive."""
+def identify(code: str, today: dt.date, known: dict[str, Barcode] | None = None) -> Identified:
+    """Any code (GTIN, variable-measure, GS1 element string, SKU) to its product; NotFound if unknown or inactive.
+    `known` holds barcodes already read (identify_many), so a cart of ten lines reads them once."""
     scanned = barcodes.classify(code, today=today)
-    barcode = find_barcode(scanned.lookup_code)
+    if known is not None:
+        barcode = next((known[c] for c in _candidates(scanned.lookup_code or "") if c in known), None)
+        if barcode is None and scanned.kind != "internal":
+            barcode = find_barcode(scanned.lookup_code)
+    else:
+        barcode = find_barcode(scanned.lookup_code)
     product: Product | None = barcode.product if barcode else None
     unit: ProductUnit | None = barcode.product_unit if barcode else None
     if product is None and scanned.kind == "internal":
-        product = db.session.scalar(sa.select(Product).where(Product.sku == scanned.code.upper()))
+        sku = scanned.code.upper()
+        product = known[f"sku:{sku}"] if known is not None and f"sku:{sku}" in known else db.session.scalar(
+            sa.select(Product).where(Product.sku == sku))
         unit = next((u for u in product.units if u.factor == 1), None) if product else None
     if product is None or unit is None or not product.active:
         raise NotFound(N_("No active product has the code %(code)s."), code=scanned.code[:40])
@@ -90,6 +98,31 @@ def identify(code: str, today: dt.date) -> Identified:
     elif scanned.kind == "gs1" and scanned.gs1.net_weight_kg is not None:
         quantity = scanned.gs1.net_weight_kg
     return Identified(scanned.code, scanned.kind, product, unit, quantity, line_price, scanned)
+
+
+def known_barcodes(codes: list[str], today: dt.date) -> dict:
+    """The stored barcodes (by code) and SKU products ("sku:<SKU>") of many scanned or typed codes, read in two
+    queries at most, for identify(); codes that do not parse are left out."""
+    wanted: list[str] = []
+    skus: list[str] = []
+    for code in codes:
+        try:
+            scanned = barcodes.classify(code, today=today)
+        except InvalidInput:
+            continue
+        if scanned.lookup_code:
+            wanted += _candidates(scanned.lookup_code)
+        if scanned.kind == "internal":
+            skus.append(scanned.code.upper())
+    found: dict = {}
+    if wanted:
+        found.update((b.code, b) for b in db.session.scalars(
+            sa.select(Barcode).where(Barcode.code.in_(set(wanted)))
+            .options(orm.joinedload(Barcode.product), orm.joinedload(Barcode.product_unit))))
+    if skus:
+        found.update((f"sku:{p.sku}", p) for p in db.session.scalars(
+            sa.select(Product).where(Product.sku.in_(set(skus))).options(orm.selectinload(Product.units))))
+    return found
 
 
 def resolve(code: str, today: dt.date, location: Location | None = None) -> dict:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from inventory.fefo import InsufficientStock, Lot
 from inventory.models import Batch, Location, MoveKind, Product, ProductCost, StockLevel, StockMove
-from pos.db import db
+from pos.db import db, transaction_cache
 from pos.errors import N_, InvalidInput
 
 THOUSANDTH = Decimal("0.001")
@@ -27,6 +27,11 @@ def quantity(value: Decimal) -> Decimal:
 
 
 def _level(product_id: int, location_id: int, batch_id: int | None) -> StockLevel:
+    cache = transaction_cache("stock_levels")
+    key = (product_id, location_id, batch_id)
+    level = cache.get(key)
+    if level is not None:
+        return level
     query = sa.select(StockLevel).where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
     query = query.where(StockLevel.batch_id.is_(None) if batch_id is None else StockLevel.batch_id == batch_id)
     level = db.session.scalar(query)
@@ -34,7 +39,23 @@ def _level(product_id: int, location_id: int, batch_id: int | None) -> StockLeve
         level = StockLevel(product_id=product_id, location_id=location_id, batch_id=batch_id, quantity=Decimal(0))
         db.session.add(level)
         db.session.flush()
+    cache[key] = level
     return level
+
+
+def preload(product_ids: set[int], location: Location) -> None:
+    """Read at once the stock levels and the unit's average costs that moves of these products at `location` will
+    need (inside the caller's write transaction): a sale of ten lines then reads two rows, not twenty."""
+    if not product_ids:
+        return
+    cache = transaction_cache("stock_levels")
+    for level in db.session.scalars(sa.select(StockLevel).where(StockLevel.location_id == location.id,
+                                                                StockLevel.product_id.in_(product_ids))):
+        cache[(level.product_id, level.location_id, level.batch_id)] = level
+    costs = transaction_cache("product_costs")  # strong references: session.get then finds them without SQL
+    for row in db.session.scalars(sa.select(ProductCost).where(ProductCost.unit_id == location.outlet.unit_id,
+                                                               ProductCost.product_id.in_(product_ids))):
+        costs[(row.product_id, row.unit_id)] = row
 
 
 def move(
@@ -71,7 +92,6 @@ def move(
         **({"at": at} if at is not None else {}),
     )
     db.session.add(record)
-    db.session.flush()
     return record
 
 

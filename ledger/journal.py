@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ledger.entries import EntryDraft, Line
 from ledger.models import Account, AccountType, ClosedPeriod, JournalEntry, Posting, Sequence
 from ledger.posting_rules import reversal_entry, year_closing_entry
-from pos.db import db
+from pos.db import db, transaction_cache
 from pos.errors import N_, Conflict, InvalidInput, NotFound
 from pos.models import BusinessUnit, User
 
@@ -65,8 +65,11 @@ def closed_period_for(date: dt.date) -> ClosedPeriod | None:
     )
 
 
-def _units() -> dict[str, int]:
-    return {code: uid for code, uid in db.session.execute(sa.select(BusinessUnit.code, BusinessUnit.id))}
+def _units(refresh: bool = False) -> dict[str, int]:
+    cache = transaction_cache("business_units")
+    if refresh or not cache:
+        cache.update(db.session.execute(sa.select(BusinessUnit.code, BusinessUnit.id)).all())
+    return cache
 
 
 _ACCOUNT_CACHE = "ledger_accounts"
@@ -93,6 +96,19 @@ def resolve_account(ref: str) -> Account:
     return account
 
 
+def _read_accounts(refs: set[str]) -> None:
+    """Read the accounts an entry posts to in one query, into the session (resolve_account then finds them)."""
+    cache: dict[str, int] = db.session.info.setdefault(_ACCOUNT_CACHE, {})
+    held = transaction_cache("accounts")  # strong references for this transaction: the identity map's are weak
+    missing = {ref for ref in refs if cache.get(ref) not in held}
+    if missing:
+        with db.session.no_autoflush:
+            for account in db.session.scalars(sa.select(Account).where(
+                    sa.or_(Account.key.in_(missing), Account.code.in_(missing)))):
+                cache[account.key if account.key in missing else account.code] = account.id
+                held[account.id] = account
+
+
 def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -> JournalEntry:
     """Write a balanced draft as a posted entry. The database re-checks balance, period and immutability."""
     with db.session.no_autoflush:
@@ -111,9 +127,13 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
             end=closed.end_date.isoformat(),
         )
     units = _units()
-    for code in {draft.unit, *(line.unit for line in draft.lines)} - {None}:
+    named = {draft.unit, *(line.unit for line in draft.lines)} - {None}
+    if not named <= set(units):
+        units = _units(refresh=True)
+    for code in named:
         if code not in units:
             raise NotFound(N_("No business unit '%(unit)s'."), unit=code)
+    _read_accounts({line.account for line in draft.lines})
     resolved = [resolve_account(line.account) for line in draft.lines]
     entry = JournalEntry(
         number=entry_number(draft.date),
@@ -128,12 +148,10 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
         posted=False,
     )
     db.session.add(entry)
-    db.session.flush()
     for line, account in zip(draft.lines, resolved, strict=True):
         unit_code = line.unit or draft.unit
-        db.session.add(
+        entry.postings.append(
             Posting(
-                entry_id=entry.id,
                 account_id=account.id,
                 debit=line.debit,
                 credit=line.credit,
@@ -142,7 +160,7 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
                 memo=line.memo[:120],
             )
         )
-    db.session.flush()
+    db.session.flush()  # the draft and its postings in one flush; then posting it fires the database's checks
     entry.posted = True
     db.session.flush()
     return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,15 +102,53 @@ def write_transaction() -> Iterator[sa.orm.Session]:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() entered with unflushed changes pending")
         session.rollback()
-    connection = session.connection(execution_options={_WRITE_OPTION: True})
+    queue = _writer_queue(session)
+    if queue is not None and not queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked (writers queued)"))
     try:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK})")
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        connection = session.connection(execution_options={_WRITE_OPTION: True})
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK})")
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    finally:
+        if queue is not None:
+            queue.release()
+
+
+# SQLite's busy handler makes a waiting writer sleep (up to 100 ms at a time) even when the lock frees after one:
+# the writers of one server process queue on a lock of their own instead and take SQLite's lock at once, in turn.
+# Other processes (a command, a second server) still meet the busy timeout.
+_WRITER_QUEUES: dict[str, threading.RLock] = {}
+_QUEUES_GUARD = threading.Lock()
+
+
+def _writer_queue(session: sa.orm.Session) -> threading.RLock | None:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    key = str(bind.url)
+    with _QUEUES_GUARD:
+        return _WRITER_QUEUES.setdefault(key, threading.RLock())  # re-entered by a use case calling another
+
+
+_TXN_CACHE = "kasir_transaction_cache"
+
+
+def transaction_cache(name: str) -> dict:
+    """A dict that lives as long as the session's current transaction (dropped when it ends, committed or rolled
+    back): for rows a use case looks up again and again while it holds the write lock, e.g. a sale's stock levels."""
+    return db.session.info.setdefault(_TXN_CACHE, {}).setdefault(name, {})
+
+
+@event.listens_for(sa.orm.Session, "after_transaction_end")
+def _drop_transaction_cache(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TXN_CACHE, None)
 
 
 # PostgreSQL: serialization failure, deadlock, lock not available; SQLite: the busy timeout ran out.

@@ -42,9 +42,12 @@ def enqueue(
     till: Till | None = None,
     copy: int = 0,
     user: User | None = None,
+    fresh: bool = False,
 ) -> PrintJob:
-    """Store a job (in the caller's transaction). The same document and copy number is stored once."""
-    existing = db.session.scalar(
+    """Store a job (in the caller's transaction). The same document and copy number is stored once (`fresh`: the
+    caller knows it is the first, e.g. a sale numbered in this transaction, and the check is left to the unique
+    constraint)."""
+    existing = None if fresh else db.session.scalar(
         sa.select(PrintJob).where(
             PrintJob.source_type == source_type, PrintJob.source_id == source_id, PrintJob.copy == copy
         )
@@ -66,7 +69,8 @@ def enqueue(
         created_by=user.username if user else "",
     )
     db.session.add(job)
-    db.session.flush()
+    if not fresh:
+        db.session.flush()
     return job
 
 
@@ -83,12 +87,22 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
-def send(job: PrintJob) -> None:
+def rendered(job: PrintJob) -> tuple[bytes, str]:
+    """The job's bytes and HTML: as stored, or rendered now from its document (a sale stores only the document in
+    its transaction; the worker renders it, outside the write lock). ValueError when the document cannot be."""
+    if job.data or not job.document:
+        return job.data, job.html
+    return rerender(job.document, job.profile, job.copy > 0)
+
+
+def send(job: PrintJob, data: bytes | None = None, html: str | None = None) -> None:
     """Hand the bytes to the printer; raises drivers.errors.DeviceError when it cannot (a bad connection string is a
     DeviceError too: the job waits, visibly, until the devices page fixes it)."""
     from drivers import connectors
     from drivers.errors import PrinterError
 
+    if data is None:
+        data, html = rendered(job)
     try:
         conn = connectors.parse(job.printer)
     except ValueError as exc:
@@ -98,7 +112,7 @@ def send(job: PrintJob) -> None:
         job_id = "".join(
             ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{job.source_type}-{job.source_id}-{job.copy}"
         )
-        port.send(job_id, job.data, job.html or None)
+        port.send(job_id, data, html or None)
     finally:
         port.close()
 
@@ -129,7 +143,14 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
             job_id = job.id
         job = db.session.get(PrintJob, job_id)
         try:
-            send(job)
+            data, html = rendered(job)
+        except ValueError as exc:  # a document the receipt model refuses: kept, held, with the reason
+            with write_transaction():
+                job = db.session.get(PrintJob, job_id)
+                job.status, job.last_error = "held", f"cannot render: {exc}"[:250]
+            continue
+        try:
+            send(job, data, html)
         except (DeviceError, OSError) as exc:
             with write_transaction():
                 job = db.session.get(PrintJob, job_id)
@@ -141,6 +162,8 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
         with write_transaction():
             job = db.session.get(PrintJob, job_id)
             job.status, job.printed_at, job.attempts = "done", utcnow(), job.attempts + 1
+            if not job.data:
+                job.data, job.html = data, html  # kept for the receipt preview and a reprint
         printed += 1
         now = None
     return printed
@@ -273,18 +296,21 @@ class PrintWorkers:
 
 def print_document(
     document: dict, *, kind: str, source_type: str, source_id: str, till: Till | None = None, user: User | None = None,
-    printed_at: dt.datetime | None = None,
+    printed_at: dt.datetime | None = None, render_later: bool = False,
 ) -> PrintJob:
     """Render and queue a document for the till's printer (in the caller's transaction, so the job is as
-    durable as what it prints). Wake the worker with `notify` after the commit. With `printed_at` the document is
-    only kept, as printed then (a sale recorded after the fact: nobody waits at the till for its paper)."""
+    durable as what it prints). Wake the worker with `notify` after the commit. With `render_later` only the
+    document is stored and the worker renders it (a sale keeps the write lock short). With `printed_at` the
+    document is only kept, as printed then (a sale recorded after the fact: nobody waits at the till)."""
     from pos.receipt_documents import render
 
     profile = till.printer_profile if till is not None else "TM-T20II"
-    if printed_at is not None:
+    if printed_at is not None or render_later:
         job = enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
-                      source_id=source_id, data=b"", html="", document=document, till=till, user=user)
-        job.status, job.printed_at = "done", printed_at
+                      source_id=source_id, data=b"", html="", document=document, till=till, user=user,
+                      fresh=render_later)
+        if printed_at is not None:
+            job.status, job.printed_at = "done", printed_at
         return job
     try:
         data, html = render(document, profile)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from inventory import fefo, stock
-from inventory.lookup import Identified, identify, unit_prices
+from inventory.lookup import Identified, identify, known_barcodes, unit_prices
 from inventory.models import Batch, Location, LocationKind, MoveKind, Product, ProductUnit
 from inventory.services import negative_allowed, quarantine_of
 from ledger import journal
@@ -203,10 +203,10 @@ def price_list(product: Product, unit: ProductUnit) -> PriceList:
 
 
 def _price_line(position: int, line: LineRequest, member: Member | None, user: User, today: dt.date,
-                consume: str | None) -> PricedLine:
+                consume: str | None, known: dict | None = None) -> PricedLine:
     where = f"lines[{position - 1}]"
     try:
-        found = identify(line.code, today)
+        found = identify(line.code, today, known)
     except PosError as exc:
         raise exc.at(f"{where}.code") from None
     product, unit = found.product, found.unit
@@ -256,7 +256,8 @@ def ring_up(cart: CartRequest, user: User, *, consume: str | None = None) -> Pri
     till = till_by_code(cart.till)
     member = find_member(cart.member)
     today = business_date(till)
-    lines = [_price_line(i, line, member, user, today, consume) for i, line in enumerate(cart.lines, start=1)]
+    known = known_barcodes([line.code for line in cart.lines], today)
+    lines = [_price_line(i, line, member, user, today, consume, known) for i, line in enumerate(cart.lines, start=1)]
     subtotal = sum(line.price.total for line in lines)
     discount_by = ""
     if cart.discount:
@@ -350,6 +351,7 @@ def _take_stock(sale: Sale, line: SaleLine, priced: PricedLine, location: Locati
     where = f"lines[{priced.position - 1}]"
     picks: list[tuple[Batch | None, Decimal]]
     if product.tracks_batches:
+        db.session.flush()  # an earlier line of the sale may have taken from these lots
         lots = stock.lots_at(product.id, location.id)
         if priced.request.batch:
             batch = db.session.scalar(sa.select(Batch).where(Batch.product_id == product.id,
@@ -386,8 +388,8 @@ def _take_stock(sale: Sale, line: SaleLine, priced: PricedLine, location: Locati
                               at=moment)
         except PosError as exc:
             raise exc.at(f"{where}.qty") from None
-        db.session.add(SaleAllocation(sale_line_id=line.id, batch_id=batch.id if batch else None,
-                                      location_id=location.id, quantity=quantity, unit_cost=move.unit_cost))
+        line.allocations.append(SaleAllocation(batch_id=batch.id if batch else None, location_id=location.id,
+                                               quantity=quantity, unit_cost=move.unit_cost))
         cost += stock.value_of(quantity, Decimal(move.unit_cost))
     return cost
 
@@ -413,7 +415,7 @@ def _book(sale: Sale, user: User, past: dt.datetime | None = None) -> None:
     entry = journal.post(sale_entry(_summary(sale, sale.till)), user)
     sale.entry_id = entry.id
     printing.print_document(sale_document(sale), kind="receipt", source_type="sale", source_id=sale.number,
-                            till=sale.till, user=user, printed_at=past)
+                            till=sale.till, user=user, printed_at=past, render_later=True)
 
 
 def complete_sale(request: SaleRequest, user: User, *, at: dt.datetime | None = None) -> tuple[Sale, bool]:
@@ -440,65 +442,66 @@ def _complete_sale(request: SaleRequest, user: User, at: dt.datetime | None) -> 
             if existing.fingerprint != fingerprint:
                 raise SaleConflict(N_("Sale %(id)s was already sent with other content."), id=request.id).at("id")
             return existing, False
-        cart = ring_up(request.cart, user, consume=request.id)
-        till = cart.till
-        shift = _open_shift_for_sale(till)
-        settlement = settle(cart.total, request.payments, _settings()["cash_rounding"])
-        methods = settlement.by_method()
-        if methods.get("kasbon"):
-            try:
-                check_kasbon(cart.member.id if cart.member else None, methods["kasbon"])
-            except PosError as exc:
-                raise exc.at("payments") from None
-        qris_payload = None
-        if settlement.pending:
-            if not till.outlet.qris_payload:
-                raise InvalidInput(N_("%(outlet)s takes no QRIS: its QRIS code is not set up."),
-                                   outlet=till.outlet.name).at("payments")
-            qris_payload = qris.with_amount(till.outlet.qris_payload, methods["qris"])
-        moment = at or utcnow()
-        today = business_date(till, moment)
-        location = selling_location(till)
-        sale = Sale(
-            uuid=request.id, number=_number(till, today), fingerprint=fingerprint, till_id=till.id,
-            shift_id=shift.id, unit_id=till.outlet.unit_id, location_id=location.id, cashier_id=user.id,
-            cashier_name=(user.full_name or user.username)[:120], member_id=cart.member.id if cart.member else None,
-            status=SaleStatus.PENDING.value if settlement.pending else SaleStatus.COMPLETED.value,
-            business_date=today, created_at=moment, completed_at=None if settlement.pending else moment,
-            approved_by=cart.discount_approved_by, subtotal=cart.subtotal, discount=cart.discount,
-            rounding=settlement.rounding, total=settlement.due, dpp=cart.dpp, ppn=cart.ppn, revenue=cart.revenue,
-            tendered=sum(p.amount for p in request.payments), change=settlement.change, qris_payload=qris_payload,
-        )
-        sale.till = till
-        db.session.add(sale)
+        # Reads in this block need nothing unflushed (a batch line flushes before it reads its lots): no
+        # autoflush before every query, one flush at the end.
+        with db.session.no_autoflush:
+            cart = ring_up(request.cart, user, consume=request.id)
+            till = cart.till
+            shift = _open_shift_for_sale(till)
+            settlement = settle(cart.total, request.payments, _settings()["cash_rounding"])
+            methods = settlement.by_method()
+            if methods.get("kasbon"):
+                try:
+                    check_kasbon(cart.member.id if cart.member else None, methods["kasbon"])
+                except PosError as exc:
+                    raise exc.at("payments") from None
+            qris_payload = None
+            if settlement.pending:
+                if not till.outlet.qris_payload:
+                    raise InvalidInput(N_("%(outlet)s takes no QRIS: its QRIS code is not set up."),
+                                       outlet=till.outlet.name).at("payments")
+                qris_payload = qris.with_amount(till.outlet.qris_payload, methods["qris"])
+            moment = at or utcnow()
+            today = business_date(till, moment)
+            location = selling_location(till)
+            sale = Sale(
+                uuid=request.id, number=_number(till, today), fingerprint=fingerprint, till_id=till.id,
+                shift_id=shift.id, unit_id=till.outlet.unit_id, location_id=location.id, cashier_id=user.id,
+                cashier_name=(user.full_name or user.username)[:120], member_id=cart.member.id if cart.member else None,
+                status=SaleStatus.PENDING.value if settlement.pending else SaleStatus.COMPLETED.value,
+                business_date=today, created_at=moment, completed_at=None if settlement.pending else moment,
+                approved_by=cart.discount_approved_by, subtotal=cart.subtotal, discount=cart.discount,
+                rounding=settlement.rounding, total=settlement.due, dpp=cart.dpp, ppn=cart.ppn, revenue=cart.revenue,
+                tendered=sum(p.amount for p in request.payments), change=settlement.change, qris_payload=qris_payload,
+            )
+            sale.till, sale.shift = till, shift
+            db.session.add(sale)
+            stock.preload({priced.product.id for priced in cart.lines}, location)
+            cost = 0
+            for priced in cart.lines:
+                line = SaleLine(
+                    position=priced.position, product_id=priced.product.id,
+                    product_unit_id=priced.unit.id, code=priced.found.code[:60], name=priced.product.name,
+                    unit_name=priced.unit.name, factor=priced.unit.factor, quantity=priced.quantity,
+                    base_quantity=priced.base_quantity, tier=priced.price.tier, unit_price=priced.price.unit_price,
+                    gross=priced.price.gross, discount=priced.price.discount, total=priced.price.total,
+                    discount_share=priced.share, net=priced.tax.net, tax_code=priced.product.tax_code.value,
+                    ppn=priced.tax.ppn, dpp=priced.tax.dpp, approved_by=priced.approved_by,
+                    batch_reason=priced.request.batch_reason[:250],
+                )
+                sale.lines.append(line)
+                line.cost = _take_stock(sale, line, priced, location, user, today, moment)
+                cost += line.cost
+                if priced.approved_by:
+                    audit.record("sale.price_changed", actor=user, target_type="sale", target_id=sale.number,
+                                 after={"code": priced.found.code, "unit_price": priced.price.unit_price,
+                                        "discount": priced.price.discount, "approved_by": priced.approved_by})
+            sale.cost = cost
+            for position, (payment, amount) in enumerate(settlement.applied, start=1):
+                sale.payments.append(SalePayment(position=position, method=payment.method, amount=amount,
+                                                 tendered=payment.amount, reference=payment.reference))
         db.session.flush()
         crash_point("sale.inserted")
-        cost = 0
-        for priced in cart.lines:
-            line = SaleLine(
-                sale_id=sale.id, position=priced.position, product_id=priced.product.id,
-                product_unit_id=priced.unit.id, code=priced.found.code[:60], name=priced.product.name,
-                unit_name=priced.unit.name, factor=priced.unit.factor, quantity=priced.quantity,
-                base_quantity=priced.base_quantity, tier=priced.price.tier, unit_price=priced.price.unit_price,
-                gross=priced.price.gross, discount=priced.price.discount, total=priced.price.total,
-                discount_share=priced.share, net=priced.tax.net, tax_code=priced.product.tax_code.value,
-                ppn=priced.tax.ppn, dpp=priced.tax.dpp, approved_by=priced.approved_by,
-                batch_reason=priced.request.batch_reason[:250],
-            )
-            db.session.add(line)
-            db.session.flush()
-            line.cost = _take_stock(sale, line, priced, location, user, today, moment)
-            cost += line.cost
-            if priced.approved_by:
-                audit.record("sale.price_changed", actor=user, target_type="sale", target_id=sale.number,
-                             after={"code": priced.found.code, "unit_price": priced.price.unit_price,
-                                    "discount": priced.price.discount, "approved_by": priced.approved_by})
-        sale.cost = cost
-        for position, (payment, amount) in enumerate(settlement.applied, start=1):
-            db.session.add(SalePayment(sale_id=sale.id, position=position, method=payment.method, amount=amount,
-                                       tendered=payment.amount, reference=payment.reference))
-        db.session.flush()
-        db.session.refresh(sale)
         if sale.status == SaleStatus.COMPLETED:
             _book(sale, user, at)
         crash_point("sale.before_commit")

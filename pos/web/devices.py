@@ -19,7 +19,7 @@ from pos.permissions import require
 from pos.receipt_documents import printer_test_document
 
 bp = Blueprint("devices", __name__, url_prefix="/perangkat")
-STREAMS = threading.BoundedSemaphore(4)  # waitress serves with 8 threads
+STREAMS = threading.BoundedSemaphore(4)  # waitress serves with 16 threads (make run); screens take 4 more
 SCALES_LOCK = threading.Lock()
 QUEUE_SIZE = 50
 SCALE_PROTOCOLS = ("", "toledo_8217", "cas")
@@ -41,10 +41,9 @@ def _till(code: str) -> Till:
 @require("devices.manage")
 def index():
     from drivers.ports import list_serial_ports
-    from receipts.profiles import PROFILES
-
     from pos.models import Outlet
     from pos.sales.qris import QrisError, parse_static
+    from receipts.profiles import PROFILES
 
     tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
     jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()

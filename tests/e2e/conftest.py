@@ -123,7 +123,7 @@ def start_waitress(env: dict[str, str], logs: Path) -> tuple[subprocess.Popen, i
         stdout_path, stderr_path = logs / f"waitress-{attempt}.out", logs / f"waitress-{attempt}.err"
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
             process = subprocess.Popen(  # same command as `make run`
-                [str(BIN / "waitress-serve"), f"--host={HOST}", f"--port={port}", "--threads=8", "wsgi:app"],
+                [str(BIN / "waitress-serve"), f"--host={HOST}", f"--port={port}", "--threads=16", "wsgi:app"],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

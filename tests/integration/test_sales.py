@@ -13,7 +13,7 @@ from inventory.fefo import InsufficientStock
 from inventory.models import Batch, Location, Product, StockLevel, StockMove
 from ledger import journal, members
 from ledger.models import JournalEntry, Member
-from pos import auth
+from pos import auth, printing
 from pos.db import db, write_transaction
 from pos.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from pos.models import PrintJob, User
@@ -78,7 +78,11 @@ def test_a_cash_sale_moves_stock_books_the_entry_and_queues_the_receipt(shop):
         ("hpp:TOKO", 39_000, 0), ("persediaan:TOKO", 0, 39_000)])
     job = db.session.scalar(sa.select(PrintJob).where(PrintJob.source_type == "sale",
                                                       PrintJob.source_id == sale.number))
-    assert job is not None and job.status == "queued" and b"TK01" in job.data and "46.750" in job.html
+    assert job is not None and job.status == "queued" and job.document["kind"] == "sale"
+    data, html = printing.rendered(job)  # stored as a document in the sale's transaction, rendered by the worker
+    assert b"TK01" in data and "46.750" in html
+    assert printing.process_due(job.printer) == 1
+    assert db.session.get(PrintJob, job.id).status == "done" and b"TK01" in db.session.get(PrintJob, job.id).data
     assert check_sales() == [] and stock.check_drift() == []
 
 
