@@ -426,21 +426,27 @@ def complete_sale(request: SaleRequest, user: User, *, at: dt.datetime | None = 
         return retry_when_locked(lambda: _complete_sale(request, user, at))
     except sa.exc.IntegrityError:
         db.session.rollback()  # a twin committed first on another connection: answer with it
-        existing = db.session.scalar(sa.select(Sale).where(Sale.uuid == request.id))
+        existing = _earlier(Sale, request.id, request.fingerprint())
         if existing is None:
             raise
-        if existing.fingerprint != request.fingerprint():
-            raise SaleConflict(N_("Sale %(id)s was already sent with other content."), id=request.id) from None
         return existing, False
+
+
+def _earlier(model: type[Sale] | type[SaleReturn], request_id: str, fingerprint: str) -> Sale | SaleReturn | None:
+    """What an earlier send of the same request made, if any; the same id with other content is refused."""
+    existing = db.session.scalar(sa.select(model).where(model.uuid == request_id))
+    if existing is not None and existing.fingerprint != fingerprint:
+        message = N_("Sale %(id)s was already sent with other content.") if model is Sale else N_(
+            "Return %(id)s was already sent with other content.")
+        raise SaleConflict(message, id=request_id).at("id")
+    return existing
 
 
 def _complete_sale(request: SaleRequest, user: User, at: dt.datetime | None) -> tuple[Sale, bool]:
     fingerprint = request.fingerprint()
     with write_transaction():
-        existing = db.session.scalar(sa.select(Sale).where(Sale.uuid == request.id))
+        existing = _earlier(Sale, request.id, fingerprint)
         if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise SaleConflict(N_("Sale %(id)s was already sent with other content."), id=request.id).at("id")
             return existing, False
         # Reads in this block need nothing unflushed (a batch line flushes before it reads its lots): no
         # autoflush before every query, one flush at the end.
@@ -667,10 +673,8 @@ def refund_sale(identifier: str, request: ReturnRequest, user: User, *,
     returned. Once per return id."""
     fingerprint = request.fingerprint()
     with write_transaction():
-        existing = db.session.scalar(sa.select(SaleReturn).where(SaleReturn.uuid == request.id))
+        existing = _earlier(SaleReturn, request.id, fingerprint)
         if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise SaleConflict(N_("Return %(id)s was already sent with other content."), id=request.id).at("id")
             return existing, False
         sale = sale_by_id(identifier)
         if sale.status != SaleStatus.COMPLETED:

@@ -280,3 +280,69 @@ def test_the_manager_stores_an_outlets_qris_only_when_its_crc_is_right(shop_app)
     assert "KOPERASI UJI" in page.text
     with shop_app.app_context():
         assert db.session.scalar(sa.select(Outlet.qris_payload).where(Outlet.code == "TK")) == good
+
+
+def test_after_a_scan_and_a_sale_the_pole_display_drawer_and_customer_screen_follow(till, shop_app, tmp_path):
+    """A pole display on a pty pair gets the item and then the change; the drawer kick reaches the printer; the
+    customer screen's state is the paid sale. None of it is needed for the sale to stand."""
+    import os
+
+    from drivers.display import EPSON, change_lines, item_lines, render
+    from pos.db import write_transaction
+    from pos.models import Till as TillRow
+    from receipts.escpos import kick_drawer_bytes
+
+    master, slave = os.openpty()
+    try:
+        with shop_app.app_context():
+            with write_transaction():
+                row = db.session.scalar(sa.select(TillRow).where(TillRow.code == "TK01"))
+                row.display_port, row.display_commands = os.ttyname(slave), "epson"
+        till.shift()
+
+        def screen_bytes(expected: bytes) -> bytes:
+            got = b""
+            while len(got) < len(expected):
+                got += os.read(master, 4096)
+            return got
+
+        till.post("/api/v1/cart", {"till": "TK01", "lines": [{"code": MIE, "qty": "2"}]})
+        assert screen_bytes(render(EPSON, *item_lines("Indomie Goreng 85 g", 7_000))) == render(
+            EPSON, *item_lines("Indomie Goreng 85 g", 7_000))
+        sale = till.sale([{"code": MIE, "qty": "2"}], [{"method": "cash", "amount": 10_000}])[0].get_json()
+        assert screen_bytes(render(EPSON, *change_lines(10_000, 3_000))) == render(EPSON, *change_lines(10_000, 3_000))
+        runtime = shop_app.extensions["kasir_devices"]
+        assert runtime.screens["TK01"]["type"] == "paid" and runtime.screens["TK01"]["change"] == 3_000
+        drawer = list((tmp_path / "instance" / "printer-out").glob("drawer-*.bin"))
+        assert len(drawer) == 1 and drawer[0].read_bytes() == kick_drawer_bytes(2)
+        again = till.post("/api/v1/sales", {"id": sale["id"], "till": "TK01", "lines": [{"code": MIE, "qty": "2"}],
+                                            "payments": [{"method": "cash", "amount": 10_000}]})
+        assert again.status_code == 200
+        assert len(list((tmp_path / "instance" / "printer-out").glob("drawer-*.bin"))) == 1  # a retry: no kick
+    finally:
+        runtime = shop_app.extensions["kasir_devices"]
+        for display in runtime.displays.values():
+            display.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_shift_left_open_from_yesterday_is_shown_to_the_manager(shop_app):
+    import datetime as dt
+
+    from pos.db import write_transaction
+    from pos.models import User
+    from pos.sales import services
+    from pos.sales.models import Shift
+
+    with shop_app.app_context():
+        kasir = db.session.scalar(sa.select(User).where(User.username == "kasir"))
+        shift, _ = services.open_shift("TK02", 50_000, kasir)
+        with write_transaction():
+            db.session.get(Shift, shift.id).business_date = dt.date.today() - dt.timedelta(days=1)
+        number = shift.number
+    client = shop_app.test_client()
+    assert sign_in(client, "manajer").status_code == 302
+    dashboard = client.get("/").text
+    assert "data-overnight" in dashboard and number in dashboard
+    assert number in client.get("/penjualan/").text

@@ -1047,6 +1047,13 @@ if (root) {
         else say(fill(MSG.sent, { number: answer.data.number }));
         return answer.data;
       }
+      if (answer.status === 401) {
+        // signed out (idle too long): the sale stays on this till and goes out after the next sign-in
+        setOutbox(outbox().map((item) => (item.request.id === request.id ? { ...item, message: answer.data.message } : item)));
+        if (dialogs.pay.open) $("[data-error]", dialogs.pay).textContent = answer.data.message;
+        else say(answer.data.message, "error");
+        return null;
+      }
       if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
         setOutbox(outbox().filter((item) => item.request.id !== request.id)); // refused: nothing was sold
         if (paying && paying.id === request.id) {
