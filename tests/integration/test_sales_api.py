@@ -116,6 +116,12 @@ def test_errors_name_their_field_and_change_nothing(till, shop_app):
         ({"lines": [{"code": "x" * 61}]}, "lines[0].code"),
         ({"lines": [{"code": "\u202edcba"}]}, "lines[0].code"),
         ({"lines": [{"code": "🍚"}]}, "lines[0].code"),
+        ({"lines": [{"code": "x" * 10_000}]}, "lines[0].code"),
+        ({"lines": [{"code": "8991234560015"}]}, "lines[0].code"),  # a wrong check digit
+        ({"lines": [{"code": "' OR 1=1 --"}]}, "lines[0].code"),
+        ({"lines": [{"code": "<script>alert(1)</script>"}]}, "lines[0].code"),
+        ({"lines": [{"code": MIE, "qty": "1e309"}]}, "lines[0].qty"),
+        ({"lines": [{"code": MIE, "qty": 1.5}]}, "lines[0].qty"),
         ({"lines": [{"code": MIE, "discount": 1.5}]}, "lines[0].discount"),
         ({"lines": [{"code": MIE, "bonus": 1}]}, "lines[0]"),
         ({"payments": [{"method": "gold", "amount": 1}]}, "payments[0].method"),
@@ -203,6 +209,8 @@ def test_held_carts_over_http(till):
 def test_search_with_any_number_of_words_and_by_sku_or_barcode(till):
     found = till.get("/api/v1/products/search?q=indomie%20goreng%2085", "ProductSearch").get_json()["results"]
     assert [p["sku"] for p in found] == ["MIE-GORENG"]
+    found = till.get("/api/v1/products/search?q=beras%20premium%20banjar").get_json()["results"]  # three words
+    assert [p["sku"] for p in found] == ["BRS-PREMIUM"]
     assert till.get("/api/v1/products/search?q=a%20b%20c%20d%20e%20f%20g%20h%20i%20j").status_code == 200
     assert [p["sku"] for p in till.get("/api/v1/products/search?q=mie-gor").get_json()["results"]] == ["MIE-GORENG"]
     assert [p["sku"] for p in till.get(f"/api/v1/products/search?q={MIE}").get_json()["results"]] == ["MIE-GORENG"]

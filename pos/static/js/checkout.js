@@ -126,7 +126,11 @@ if (root) {
         } else {
           const field = answer.data.details && answer.data.details.field;
           const match = field && /^lines\[(\d+)\]/.exec(field);
-          if (match) {
+          if (match && /\.(approval|price_override|discount)$/.test(field)) {
+            dropOverride(Number(match[1]));  // an approval that ran out: the line goes back to its own price
+            say(answer.data.message, "error");
+            quoteAgain = true;
+          } else if (match) {
             const bad = state.lines[Number(match[1])];
             state.lines.splice(Number(match[1]), 1); // the line that cannot be sold leaves the cart
             selected = Math.min(selected, state.lines.length - 1);
@@ -156,6 +160,15 @@ if (root) {
     } finally {
       quoting = null;
     }
+  }
+
+  function dropOverride(i) {
+    const line = state.lines[i];
+    if (!line) return;
+    delete line.price_override;
+    delete line.discount;
+    delete line.approval;
+    saveCart();
   }
 
   function beep() {
@@ -1056,6 +1069,16 @@ if (root) {
       }
       if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
         setOutbox(outbox().filter((item) => item.request.id !== request.id)); // refused: nothing was sold
+        const field = (answer.data.details && answer.data.details.field) || "";
+        const match = /^lines\[(\d+)\]\.(approval|price_override|discount)$/.exec(field);
+        if (match) {
+          dropOverride(Number(match[1]));
+          requote();
+        } else if (field === "approval") {
+          state.discount = 0;
+          state.approval = null;
+          requote();
+        }
         if (paying && paying.id === request.id) {
           paying = null;
           $("[data-pay-submit]", payForm).disabled = false;
