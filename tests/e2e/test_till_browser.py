@@ -138,6 +138,12 @@ def test_qris_is_confirmed_then_part_of_the_sale_comes_back(context, codes):
     page.wait_for_function("() => document.querySelector('[data-qris-image]').naturalWidth > 100")
     number = qris.locator("[data-qris-number]").inner_text()
     assert api(page, f"/api/v1/sales/{number}")["status"] == "pending"
+    page.reload()  # the page is reloaded while the customer pays: the waiting sale is offered again
+    banner = page.locator("[data-banner]")
+    banner.wait_for(state="visible")
+    assert number in banner.inner_text()
+    banner.click()
+    qris.wait_for(state="visible")
     assert page.evaluate("() => document.activeElement.dataset.action") == "qris-confirm"
     page.keyboard.press("Enter")  # the money showed in the bank's app
     page.locator('dialog[data-dialog="done"]').wait_for(state="visible")

@@ -24,6 +24,7 @@ if (root) {
   const rupiah = (n) => (n < 0 ? "-" : "") + "Rp " + Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ".");
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
   const qtyText = (q) => String(q).replace(".", ",");
+  const dateText = (iso) => iso.split("-").reverse().join("/"); // 2026-12-01 -> 01/12/2026
 
   let state = loadCart();
   let quote = null;
@@ -1200,7 +1201,7 @@ if (root) {
     const box = $("[data-return-sale]", returnForm);
     box.textContent = "";
     const title = document.createElement("p");
-    title.textContent = `${sale.number} · ${rupiah(sale.total)} · ${sale.business_date}${sale.member ? " · " + sale.member.name : ""}`;
+    title.textContent = `${sale.number} · ${rupiah(sale.total)} · ${dateText(sale.business_date)}${sale.member ? " · " + sale.member.name : ""}`;
     box.append(title);
     const table = document.createElement("table");
     table.className = "data compact";
@@ -1357,5 +1358,15 @@ if (root) {
     deliver(item.request, false);
   }
   if (!shiftId) openShiftDialog();
-  else scan.focus();
+  else {
+    scan.focus();
+    // A QRIS sale still waiting (the page was reloaded while the customer paid): offer it again.
+    api("GET", `/api/v1/sales?till=${encodeURIComponent(TILL)}`).then((answer) => {
+      const waiting = answer.ok ? answer.data.results.find((sale) => sale.status === "pending") : null;
+      if (waiting && !pendingSale) {
+        pendingSale = waiting;
+        banner(fill(MSG.pending, { number: waiting.number }));
+      }
+    });
+  }
 }
