@@ -27,12 +27,14 @@ from inventory.models import (
 from ledger import journal
 from ledger.posting_rules import (
     GoodsReceiptSummary,
+    ReceivedGoods,
     StockAdjustmentSummary,
     SupplierReturnSummary,
     TransferSummary,
     WriteOffSummary,
     goods_receipt_entry,
     kas,
+    receipt_costs,
     stock_adjustment_entry,
     supplier_return_entry,
     transfer_entry,
@@ -114,6 +116,7 @@ class ReceiptLine:
     unit_cost: int  # rupiah per `unit`, before PPN
     lot: str = ""
     expiry: dt.date | None = None
+    ppn: int | None = None  # PPN the supplier charged on this line (whole line); None: a share of the invoice's PPN
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,13 @@ class ReceiptInput:
     location: Location
     lines: tuple[ReceiptLine, ...]
     payment: str = "credit"  # "cash" from the location's outlet cash, "bank", or "credit" (utang usaha)
+    # The PPN on the whole invoice, shared over its lines (ledger.posting_rules.receipt_costs). Whether it is PPN
+    # masukan or part of the goods' cost is the rule's decision: all of it is cost for a cooperative that is not PKP.
     ppn_masukan: int = 0
+
+
+def is_pkp() -> bool:
+    return current_app.config["KASIR"]["tax_status"] == "pkp"
 
 
 def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
@@ -150,14 +159,29 @@ def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
                              payment=data.payment, created_by=_who(user))
     db.session.add(document)
     db.session.flush()
-    total = 0
+    if type(data.ppn_masukan) is not int or data.ppn_masukan < 0:
+        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    goods = []
     for line in data.lines:
         if line.unit.product_id != line.product.id:
             raise InvalidInput(N_("That unit belongs to another product."))
         if type(line.unit_cost) is not int or line.unit_cost < 0:
             raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+        if line.ppn is not None and (type(line.ppn) is not int or line.ppn < 0):
+            raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+        stock.quantity(line.quantity)
+        goods.append(ReceivedGoods(value=stock.value_of(line.quantity, Decimal(line.unit_cost)),
+                                   tax_code=str(line.product.tax_code), ppn=line.ppn))
+    pkp = is_pkp()
+    costs = receipt_costs(goods, pkp=pkp, invoice_ppn=data.ppn_masukan)
+    for line, cost in zip(data.lines, costs, strict=True):
         base_qty = stock.quantity(to_base(stock.quantity(line.quantity), line.unit.factor))
-        unit_cost = (Decimal(line.unit_cost) / line.unit.factor).quantize(Decimal("0.0001"))
+        # What one base unit cost: the price before PPN plus its share of the PPN that cannot be credited, so the
+        # moving average, the batch's cost and the HPP of a sale all carry that PPN.
+        unit_cost = Decimal(line.unit_cost) / line.unit.factor
+        if cost.ppn_in_cost:
+            unit_cost += Decimal(cost.ppn_in_cost) / base_qty
+        unit_cost = unit_cost.quantize(Decimal("0.0001"))
         batch = None
         if line.product.tracks_batches:
             batch = _batch_for(line, data, unit_cost)
@@ -166,23 +190,16 @@ def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
         stock.move(product=line.product, qty=base_qty, kind=MoveKind.RECEIPT, source_type="receipt",
                    source_id=number, user_name=_who(user), to_location=data.location, batch=batch,
                    unit_cost=unit_cost, at=moment(data.date))
-        value = stock.value_of(line.quantity, Decimal(line.unit_cost))
-        total += value
         db.session.add(StockDocumentLine(document_id=document.id, product_id=line.product.id,
                                          batch_id=batch.id if batch else None, quantity=base_qty,
                                          unit_cost=unit_cost, entered_unit=line.unit.name,
                                          entered_quantity=line.quantity))
-    if type(data.ppn_masukan) is not int or data.ppn_masukan < 0:
-        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
-    gross = total + data.ppn_masukan
     unit = _unit_code(data.location)
-    entry = journal.post(goods_receipt_entry(GoodsReceiptSummary(
-        receipt_id=number, number=number, date=data.date, unit=unit, supplier=data.supplier.name,
-        inventory_cost=total, ppn_masukan=data.ppn_masukan,
-        paid_cash=gross if data.payment == "cash" else 0, cash_account=kas(data.location.outlet.code),
-        paid_bank=gross if data.payment == "bank" else 0, on_credit=gross if data.payment == "credit" else 0,
-    )), user, author_name=_who(user))
-    document.total, document.entry_id = gross, entry.id
+    summary = GoodsReceiptSummary.of(
+        costs, pkp=pkp, payment=data.payment, receipt_id=number, number=number, date=data.date, unit=unit,
+        supplier=data.supplier.name, cash_account=kas(data.location.outlet.code))
+    entry = journal.post(goods_receipt_entry(summary), user, author_name=_who(user))
+    document.total, document.entry_id = summary.inventory_cost + summary.ppn_masukan, entry.id
     return document
 
 
@@ -431,37 +448,51 @@ def write_off(location: Location, lines: list[OutLine], reason: str, date: dt.da
 
 
 def return_to_supplier(location: Location, supplier: Supplier, lines: list[OutLine], reason: str, date: dt.date,
-                       user: User | None) -> StockDocument:
-    return _goods_out("supplier_return", location, lines, (reason or "").strip(), date, user, supplier)
+                       user: User | None, ppn: int = 0) -> StockDocument:
+    """Goods go back at the cost they are held at (PPN that could not be credited included). `ppn` is a PKP's PPN
+    masukan on the returned taxable goods that the supplier's nota retur takes back (UU PPN Pasal 5A)."""
+    return _goods_out("supplier_return", location, lines, (reason or "").strip(), date, user, supplier, ppn)
 
 
 def _goods_out(kind: str, location: Location, lines: list[OutLine], reason: str, date: dt.date, user: User | None,
-               supplier: Supplier | None = None) -> StockDocument:
+               supplier: Supplier | None = None, ppn: int = 0) -> StockDocument:
     if not lines:
         raise InvalidInput(N_("Add at least one line."))
+    if type(ppn) is not int or ppn < 0:
+        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    if ppn and not is_pkp():
+        raise InvalidInput(N_("A cooperative that is not PKP cannot credit PPN: it is part of the goods' cost."))
+    if ppn and all(str(line.product.tax_code) == "exempt" for line in lines):
+        raise InvalidInput(N_("PPN on goods whose sale is exempt was never credited: it is part of their cost."))
     number = _number(kind, date)
     document = StockDocument(number=number, kind=kind, status="done", date=date, from_location_id=location.id,
                              supplier_id=supplier.id if supplier else None, reason=reason[:250],
                              created_by=_who(user))
     db.session.add(document)
     db.session.flush()
-    total = 0
+    total = taxable = 0
     move_kind = MoveKind.WRITE_OFF if kind == "write_off" else MoveKind.SUPPLIER_RETURN
     for line in lines:
         move = stock.move(product=line.product, qty=stock.quantity(line.quantity), kind=move_kind, source_type=kind,
                           source_id=number, user_name=_who(user), from_location=location, batch=line.batch,
                           reason=reason, allow_negative=negative_allowed(location), at=moment(date))
-        total += stock.value_of(line.quantity, move.unit_cost)
+        value = stock.value_of(line.quantity, move.unit_cost)
+        total += value
+        if str(line.product.tax_code) != "exempt":
+            taxable += value
         db.session.add(StockDocumentLine(document_id=document.id, product_id=line.product.id,
                                          batch_id=line.batch.id if line.batch else None, quantity=line.quantity,
                                          unit_cost=move.unit_cost, reason=reason[:250]))
-    document.total = total
+    if ppn > taxable:
+        raise InvalidInput(N_("The PPN cannot be more than the goods cost before PPN."))
+    document.total = total + ppn
     unit = _unit_code(location)
     if total:
         if kind == "write_off":
             draft = write_off_entry(WriteOffSummary(number, date, unit, total, reason or number))
         else:
-            draft = supplier_return_entry(SupplierReturnSummary(number, number, date, unit, supplier.name, total))
+            draft = supplier_return_entry(SupplierReturnSummary(number, number, date, unit, supplier.name, total,
+                                                                ppn_masukan=ppn, pkp=is_pkp()))
         document.entry_id = journal.post(draft, user, author_name=_who(user)).id
     return document
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ledger.entries import EntryDraft, Line, credit, debit, lines_from, maybe_credit, maybe_debit, signed
 from pos.errors import N_, InvalidInput
+from pos.sales.tax import TAX_CODES, TaxRules
 
 # Account keys (ledger/chart.py creates the accounts that carry them).
 PIUTANG_ANGGOTA = "piutang_anggota"
@@ -156,7 +158,94 @@ def return_entry(s: SaleSummary, original_number: str) -> EntryDraft:
 
 
 @dataclass(frozen=True)
+class ReceivedGoods:
+    """One line of a supplier's invoice, for the PPN rule: its value before PPN, the product's tax code, and the
+    PPN the supplier charged on it (None: the line takes a share of the PPN given for the whole invoice)."""
+
+    value: int  # quantity x cost per unit before PPN, whole rupiah
+    tax_code: str = "standard"  # the product's tax code: "exempt", "standard" or "luxury"
+    ppn: int | None = None
+
+    def __post_init__(self) -> None:
+        _whole(self.value)
+        if self.ppn is not None:
+            _whole(self.ppn)
+        if self.tax_code not in TAX_CODES:
+            raise InvalidInput(N_("Unknown tax code %(code)s."), code=str(self.tax_code)[:20])
+
+
+@dataclass(frozen=True)
+class ReceivedCost:
+    """What one received line costs the cooperative: PPN it may credit goes to PPN masukan, the rest of the PPN
+    is part of the goods' cost (and so of the HPP when they are sold)."""
+
+    value: int  # before PPN
+    ppn: int  # all the PPN charged on the line
+    creditable: int  # the part booked as PPN masukan
+
+    @property
+    def ppn_in_cost(self) -> int:
+        return self.ppn - self.creditable
+
+    @property
+    def cost(self) -> int:
+        """The line's inventory cost: its value plus the PPN that cannot be credited."""
+        return self.value + self.ppn_in_cost
+
+
+def _shares(total: int, weights: list[int]) -> list[int]:
+    """`total` in whole rupiah shared in proportion to `weights`, adding up exactly: largest remainder first, ties
+    to the earlier line."""
+    base = sum(weights)
+    exact = [Fraction(total * w, base) for w in weights]
+    shares = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def receipt_costs(lines: tuple[ReceivedGoods, ...] | list[ReceivedGoods], *, pkp: bool,
+                  invoice_ppn: int = 0) -> tuple[ReceivedCost, ...]:
+    """Split the PPN of a supplier's invoice into PPN masukan and inventory cost, line by line (docs/ledger.md).
+
+    - Only a PKP credits input tax (UU PPN Pasal 1, Pajak Masukan; Pasal 9 ayat (2)): a cooperative that is not PKP
+      adds all the PPN it paid to the cost of the goods.
+    - A PKP cannot credit the PPN on goods whose own delivery is not taxed or exempt (tax code `exempt`; UU PPN
+      Pasal 9 ayat (5) and Pasal 16B ayat (3), as amended by UU 7/2021): that PPN goes into their cost.
+    - PPN given for the whole invoice (`invoice_ppn`) is shared over the lines in proportion to the PPN they would
+      carry (value x rate: exempt goods carry none), or over all lines by value when every line is exempt; whole
+      rupiah, largest remainder first, so the shares add up exactly. It cannot be given with PPN per line.
+    """
+    lines = list(lines)
+    _whole(invoice_ppn)
+    if not lines:
+        raise InvalidInput(N_("A receipt has at least one line."))
+    per_line = any(line.ppn is not None for line in lines)
+    if per_line and invoice_ppn:
+        raise InvalidInput(N_("Give the PPN either per line or for the whole invoice, not both."))
+    total_value = sum(line.value for line in lines)
+    if invoice_ppn > total_value or any((line.ppn or 0) > line.value for line in lines):
+        raise InvalidInput(N_("The PPN cannot be more than the goods cost before PPN."))
+    if per_line:
+        ppns = [line.ppn or 0 for line in lines]
+    elif invoice_ppn:
+        rates = TaxRules(pkp=True)
+        weights = [line.value * rates.percent(line.tax_code) for line in lines]
+        ppns = _shares(invoice_ppn, weights if sum(weights) else [line.value for line in lines])
+    else:
+        ppns = [0] * len(lines)
+    return tuple(
+        ReceivedCost(value=line.value, ppn=ppn, creditable=ppn if pkp and line.tax_code != "exempt" else 0)
+        for line, ppn in zip(lines, ppns, strict=True)
+    )
+
+
+@dataclass(frozen=True)
 class GoodsReceiptSummary:
+    """A supplier's invoice received: `inventory_cost` includes `ppn_in_cost`, the PPN that cannot be credited;
+    `ppn_masukan` is the PPN a PKP credits. Only a PKP has PPN masukan."""
+
     receipt_id: str
     number: str
     date: dt.date
@@ -168,9 +257,27 @@ class GoodsReceiptSummary:
     cash_account: str = ""
     paid_bank: int = 0
     on_credit: int = 0
+    pkp: bool = False
+    ppn_in_cost: int = 0
+
+    @classmethod
+    def of(cls, costs: tuple[ReceivedCost, ...], *, pkp: bool, payment: str, **fields) -> GoodsReceiptSummary:
+        """The summary of costed lines, paid in full by `payment` ("cash", "bank" or "credit")."""
+        if payment not in ("cash", "bank", "credit"):
+            raise InvalidInput(N_("Payment is cash, bank or credit."))
+        gross = sum(c.value + c.ppn for c in costs)
+        return cls(inventory_cost=sum(c.cost for c in costs), ppn_masukan=sum(c.creditable for c in costs),
+                   ppn_in_cost=sum(c.ppn_in_cost for c in costs), pkp=pkp,
+                   paid_cash=gross if payment == "cash" else 0, paid_bank=gross if payment == "bank" else 0,
+                   on_credit=gross if payment == "credit" else 0, **fields)
 
     def __post_init__(self) -> None:
-        _whole(self.inventory_cost, self.ppn_masukan, self.paid_cash, self.paid_bank, self.on_credit)
+        _whole(self.inventory_cost, self.ppn_masukan, self.paid_cash, self.paid_bank, self.on_credit,
+               self.ppn_in_cost)
+        if self.ppn_masukan and not self.pkp:
+            raise InvalidInput(N_("A cooperative that is not PKP cannot credit PPN: it is part of the goods' cost."))
+        if self.ppn_in_cost > self.inventory_cost:
+            raise InvalidInput(N_("The PPN cannot be more than the goods cost before PPN."))
         if self.paid_cash + self.paid_bank + self.on_credit != self.inventory_cost + self.ppn_masukan:
             raise InvalidInput(N_("Cash, bank and credit must add up to the invoice total."))
         if self.paid_cash and not self.cash_account:
@@ -178,7 +285,8 @@ class GoodsReceiptSummary:
 
 
 def goods_receipt_entry(r: GoodsReceiptSummary) -> EntryDraft:
-    """Dr inventory (and PPN masukan); Cr cash, bank or accounts payable."""
+    """Dr inventory at cost (with the PPN that cannot be credited) and, for a PKP, PPN masukan; Cr cash, bank or
+    accounts payable."""
     memo = r.supplier[:120]
     return EntryDraft(
         date=r.date,
@@ -187,7 +295,8 @@ def goods_receipt_entry(r: GoodsReceiptSummary) -> EntryDraft:
         source_id=r.receipt_id,
         unit=r.unit,
         lines=lines_from(
-            maybe_debit(persediaan(r.unit), r.inventory_cost),
+            maybe_debit(persediaan(r.unit), r.inventory_cost,
+                        memo=f"termasuk PPN tidak dapat dikreditkan {r.ppn_in_cost}" if r.ppn_in_cost else ""),
             maybe_debit(PPN_MASUKAN, r.ppn_masukan),
             maybe_credit(r.cash_account, r.paid_cash),
             maybe_credit(BANK, r.paid_bank),
@@ -255,19 +364,25 @@ class SupplierReturnSummary:
     date: dt.date
     unit: str
     supplier: str
-    amount: int
+    amount: int  # the goods at the cost they are held at (which includes PPN that could not be credited)
     refund_account: str = UTANG_USAHA  # a credit note reduces what we owe; or the cash/bank that was refunded
+    ppn_masukan: int = 0  # a PKP's credited PPN on the goods, given back by the nota retur (UU PPN Pasal 5A)
+    pkp: bool = False
 
     def __post_init__(self) -> None:
-        _whole(self.amount)
+        _whole(self.amount, self.ppn_masukan)
+        if self.ppn_masukan and not self.pkp:
+            raise InvalidInput(N_("A cooperative that is not PKP cannot credit PPN: it is part of the goods' cost."))
 
 
 def supplier_return_entry(r: SupplierReturnSummary) -> EntryDraft:
-    """Goods sent back: Dr accounts payable (or the cash refunded), Cr inventory at cost."""
+    """Goods sent back: Dr accounts payable (or the cash refunded) for their cost and, for a PKP, the PPN masukan
+    the nota retur takes back; Cr inventory at cost and PPN masukan."""
     return EntryDraft(
         date=r.date, description=f"Retur ke pemasok {r.supplier} {r.number}", source_type="supplier_return",
         source_id=r.return_id, unit=r.unit,
-        lines=(debit(r.refund_account, r.amount, memo=r.supplier[:120]), credit(persediaan(r.unit), r.amount)),
+        lines=lines_from(debit(r.refund_account, r.amount + r.ppn_masukan, memo=r.supplier[:120]),
+                         credit(persediaan(r.unit), r.amount), maybe_credit(PPN_MASUKAN, r.ppn_masukan)),
     )
 
 

@@ -295,7 +295,17 @@ def _index_page(form: dict, status: int = 200):
 
 # --- goods receipt ------------------------------------------------------------------------------
 
-RECEIPT_FIELDS = ("sku", "unit", "qty", "cost", "lot", "expiry")
+RECEIPT_FIELDS = ("sku", "unit", "qty", "cost", "ppn", "lot", "expiry")
+
+
+def _optional_rupiah(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    amount = parse_rupiah(text)
+    if amount < 0:
+        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    return amount
 
 
 def _receipt_line(form: dict, n: int, today: dt.date) -> services.ReceiptLine:
@@ -316,17 +326,15 @@ def _receipt_line(form: dict, n: int, today: dt.date) -> services.ReceiptLine:
     if cost < 0:
         raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
     return services.ReceiptLine(found.product, unit, quantity, cost, form.get(f"lot_{n}", "").strip(),
-                                _date(form.get(f"expiry_{n}")))
+                                _date(form.get(f"expiry_{n}")), ppn=_optional_rupiah(form.get(f"ppn_{n}")))
 
 
 def _receipt_input(form: dict, today: dt.date) -> services.ReceiptInput:
     supplier = _supplier(form.get("supplier"))
     date = _document_date(form.get("date"))
     location = _location(form.get("location"), karantina=False)
-    ppn_text = form.get("ppn", "").strip()
-    ppn = parse_rupiah(ppn_text) if ppn_text else 0
-    if ppn < 0:
-        raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    # The invoice's PPN: PPN masukan for a PKP's taxable goods, part of the goods' cost otherwise (receive_goods).
+    ppn = _optional_rupiah(form.get("ppn")) or 0
     lines = []
     for n in range(MAX_LINES):
         if not _filled(form, n, RECEIPT_FIELDS):
@@ -344,7 +352,8 @@ def _receipt_page(form: dict, status: int = 200):
     today = local_today()
     return render_template("stock_ops/receipt.html", form=form, suppliers=_suppliers(),
                            locations=_locations(karantina=False), unit_names=_unit_names(),
-                           info=_line_info(form, None, today), today=today, **_labels()), status
+                           info=_line_info(form, None, today), today=today, pkp=services.is_pkp(),
+                           **_labels()), status
 
 
 @bp.route("/penerimaan", methods=["GET", "POST"])

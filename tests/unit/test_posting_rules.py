@@ -11,15 +11,19 @@ from ledger.posting_rules import (
     GoodsReceiptSummary,
     MemberShu,
     Payments,
+    ReceivedCost,
+    ReceivedGoods,
     SaleSummary,
     SavingsSummary,
     ShiftCashSummary,
     ShuDistribution,
     StockAdjustmentSummary,
     SupplierPaymentSummary,
+    SupplierReturnSummary,
     WriteOffSummary,
     goods_receipt_entry,
     kasbon_repayment_entry,
+    receipt_costs,
     return_entry,
     reversal_entry,
     sale_entry,
@@ -29,6 +33,7 @@ from ledger.posting_rules import (
     shu_distribution_entry,
     stock_adjustment_entry,
     supplier_payment_entry,
+    supplier_return_entry,
     write_off_entry,
     year_closing_entry,
 )
@@ -184,6 +189,7 @@ def test_goods_receipt_partly_cash_partly_on_credit():
             paid_cash=1_550_000,
             cash_account="kas:GD",
             on_credit=4_000_000,
+            pkp=True,
         )
     )
     assert worksheet(draft) == rows(
@@ -343,3 +349,111 @@ def test_return_to_supplier_reduces_what_we_owe():
 
     draft = supplier_return_entry(SupplierReturnSummary("r1", "RP/1", DAY, "APOTEK", "PBF Sehat", 300_000))
     assert worksheet(draft) == rows(("utang_usaha", 300_000, 0, None), ("persediaan:APOTEK", 0, 300_000, None))
+
+
+# --- PPN on goods received: PPN masukan only where a PKP may credit it, inventory cost otherwise -----------------
+
+
+def receipt(costs, *, pkp, payment="credit"):
+    return GoodsReceiptSummary.of(costs, pkp=pkp, payment=payment, receipt_id="g", number="PB/2026/000001", date=DAY,
+                                  unit="TOKO", supplier="CV Sumber Pangan", cash_account="kas:TK")
+
+
+def test_a_non_pkp_cooperative_puts_the_ppn_it_paid_into_the_goods_cost():
+    # 10 units at Rp 10.000 + PPN 11 % = Rp 111.000: all of it is inventory, nothing is PPN masukan
+    costs = receipt_costs([ReceivedGoods(value=10 * 10_000, tax_code="standard")], pkp=False, invoice_ppn=11_000)
+    assert costs == (ReceivedCost(value=100_000, ppn=11_000, creditable=0),)
+    assert costs[0].cost == 111_000 and costs[0].cost // 10 == 11_100  # the batch's cost per unit
+    summary = receipt(costs, pkp=False)
+    assert (summary.inventory_cost, summary.ppn_masukan, summary.ppn_in_cost) == (111_000, 0, 11_000)
+    draft = goods_receipt_entry(summary)
+    assert worksheet(draft) == rows(("persediaan:TOKO", 111_000, 0, None), ("utang_usaha", 0, 111_000, None))
+    assert "ppn_masukan" not in {line.account for line in draft.lines}
+    assert next(line.memo for line in draft.lines if line.debit) == "termasuk PPN tidak dapat dikreditkan 11000"
+    # the same PPN given on the line itself gives the same books
+    assert receipt_costs([ReceivedGoods(100_000, "standard", ppn=11_000)], pkp=False) == costs
+
+
+def test_a_non_pkp_cooperative_never_books_ppn_masukan():
+    with pytest.raises(InvalidInput, match="not PKP"):
+        GoodsReceiptSummary(receipt_id="g", number="g", date=DAY, unit="TOKO", supplier="x", inventory_cost=100_000,
+                            ppn_masukan=11_000, on_credit=111_000)
+    with pytest.raises(InvalidInput, match="not PKP"):
+        SupplierReturnSummary("r", "RP/1", DAY, "TOKO", "x", 100_000, ppn_masukan=11_000)
+
+
+def test_a_pkp_credits_ppn_on_taxable_goods_and_puts_ppn_on_exempt_goods_into_their_cost():
+    # Minyak goreng 12 x Rp 14.144 (standard): PPN 11 % = 18.670,08 -> Rp 18.670, PPN masukan.
+    # Gula 20 kg x Rp 15.000 sold as exempt, but the supplier charged Rp 33.000 PPN: not creditable (UU PPN
+    # Pasal 9 ayat (5), Pasal 16B ayat (3)), so it goes into the gula's cost: Rp 333.000, Rp 16.650 a kg.
+    costs = receipt_costs([ReceivedGoods(12 * 14_144, "standard", ppn=18_670),
+                           ReceivedGoods(20 * 15_000, "exempt", ppn=33_000)], pkp=True)
+    assert costs == (ReceivedCost(169_728, 18_670, 18_670), ReceivedCost(300_000, 33_000, 0))
+    assert [c.cost for c in costs] == [169_728, 333_000] and costs[1].cost // 20 == 16_650
+    draft = goods_receipt_entry(receipt(costs, pkp=True, payment="bank"))
+    assert worksheet(draft) == rows(
+        ("persediaan:TOKO", 169_728 + 333_000, 0, None),
+        ("ppn_masukan", 18_670, 0, None),
+        ("bank", 0, 169_728 + 18_670 + 300_000 + 33_000, None),
+    )
+    assert draft.total == 521_398
+
+
+def test_the_invoices_ppn_is_shared_over_the_lines_that_carry_ppn():
+    # A PKP: beras (exempt, no PPN charged) and minyak (standard) on one invoice with PPN Rp 110.000: all of it is
+    # the minyak's, so all of it is PPN masukan; none goes into the beras.
+    mixed = receipt_costs([ReceivedGoods(1_000_000, "exempt"), ReceivedGoods(1_000_000, "standard")], pkp=True,
+                          invoice_ppn=110_000)
+    assert mixed == (ReceivedCost(1_000_000, 0, 0), ReceivedCost(1_000_000, 110_000, 110_000))
+    # standard and luxury goods share it by value x rate (11 % and 12 %)
+    rated = receipt_costs([ReceivedGoods(1_000, "standard"), ReceivedGoods(1_000, "luxury")], pkp=True,
+                          invoice_ppn=230)
+    assert [c.ppn for c in rated] == [110, 120]
+    # an invoice of exempt goods only: shared by value, whole rupiah, the remainder to the largest fraction and
+    # ties to the earlier line, so the books balance to the rupiah; a PKP credits none of it
+    exempt = receipt_costs([ReceivedGoods(100, "exempt")] * 3, pkp=True, invoice_ppn=100)
+    assert [(c.ppn, c.creditable, c.cost) for c in exempt] == [(34, 0, 134), (33, 0, 133), (33, 0, 133)]
+    assert worksheet(goods_receipt_entry(receipt(exempt, pkp=True))) == rows(
+        ("persediaan:TOKO", 400, 0, None), ("utang_usaha", 0, 400, None))
+
+
+def test_ppn_on_a_receipt_is_refused_when_it_cannot_be_right():
+    with pytest.raises(InvalidInput, match="not both"):
+        receipt_costs([ReceivedGoods(1_000, ppn=110), ReceivedGoods(1_000)], pkp=True, invoice_ppn=110)
+    with pytest.raises(InvalidInput, match="more than"):
+        receipt_costs([ReceivedGoods(1_000)], pkp=True, invoice_ppn=1_001)
+    with pytest.raises(InvalidInput, match="more than"):
+        receipt_costs([ReceivedGoods(1_000, ppn=1_001)], pkp=False)
+    for bad in (dict(value=-1), dict(value=1_000, ppn=-1), dict(value=1_000, ppn=1.5), dict(value=1, tax_code="x")):
+        with pytest.raises(InvalidInput):
+            ReceivedGoods(**bad)
+    with pytest.raises(InvalidInput):
+        receipt(receipt_costs([ReceivedGoods(1_000)], pkp=False), pkp=False, payment="barter")
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**9), st.sampled_from(["exempt", "standard", "luxury"])), min_size=1,
+             max_size=8),
+    st.integers(0, 10**8),
+    st.booleans(),
+)
+def test_every_rupiah_of_ppn_is_either_ppn_masukan_or_cost_and_the_entry_balances(lines, ppn, pkp):
+    goods = [ReceivedGoods(value, code) for value, code in lines]
+    ppn = min(ppn, sum(value for value, _ in lines))
+    costs = receipt_costs(goods, pkp=pkp, invoice_ppn=ppn)
+    assert sum(c.ppn for c in costs) == ppn
+    assert sum(c.cost + c.creditable for c in costs) == sum(value for value, _ in lines) + ppn
+    for good, cost in zip(goods, costs, strict=True):
+        assert cost.creditable == (cost.ppn if pkp and good.tax_code != "exempt" else 0)
+    summary = receipt(costs, pkp=pkp)
+    if summary.on_credit:
+        draft = goods_receipt_entry(summary)
+        assert draft.total == summary.on_credit == sum(value for value, _ in lines) + ppn
+
+
+def test_a_pkp_returning_taxed_goods_gives_back_their_ppn_masukan():
+    # 5 of the minyak above go back on a nota retur: cost 5 x 14.144 = 70.720, PPN masukan 7.779 (UU PPN Pasal 5A)
+    draft = supplier_return_entry(SupplierReturnSummary("r2", "RP/2", DAY, "TOKO", "CV Sumber Pangan", 70_720,
+                                                        ppn_masukan=7_779, pkp=True))
+    assert worksheet(draft) == rows(("utang_usaha", 78_499, 0, None), ("persediaan:TOKO", 0, 70_720, None),
+                                    ("ppn_masukan", 0, 7_779, None))
