@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -120,12 +121,33 @@ def _validate(s: dict[str, Any]) -> None:
         raise SettingsError("ppn_rate_percent must be between 0 and 100")
     if not 0 <= s["kasbon_limit_percent"] <= 1000:
         raise SettingsError("kasbon_limit_percent must be between 0 and 1000")
+    if not 0 <= s["future_days"] <= 366:
+        raise SettingsError("future_days must be between 0 and 366")
     for name in ("simpanan_pokok_amount", "simpanan_wajib_amount", "kasbon_limit_max"):
         if s[name] < 0:
             raise SettingsError(f"{name} must not be negative")
     unknown = set(s["shu_capital_savings"]) - {"pokok", "wajib", "sukarela"}
     if unknown or not s["shu_capital_savings"]:
         raise SettingsError("shu_capital_savings lists pokok, wajib and/or sukarela")
+    _validate_devices(s)
+
+
+def _validate_devices(s: dict[str, Any]) -> None:
+    """Network printers: the allowed networks as canonical CIDR texts, the allowed ports as whole numbers."""
+    networks = []
+    for text in s["printer_networks"]:
+        try:
+            networks.append(str(ipaddress.ip_network(str(text).strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(f"printer_networks: {text!r} is not a network such as 192.168.0.0/16") from None
+    s["printer_networks"] = networks
+    ports = []
+    for text in s["printer_ports"]:
+        port = str(text).strip()
+        if not (port.isascii() and port.isdigit()) or not 0 < int(port) <= 65535:
+            raise SettingsError(f"printer_ports: {text!r} is not a TCP port between 1 and 65535")
+        ports.append(int(port))
+    s["printer_ports"] = ports
 
 
 def _instance_secret(instance: Path) -> str:

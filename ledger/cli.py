@@ -58,12 +58,20 @@ def export_csv(file, start, end):
 
 @ledger_cli.command("close-month")
 @click.argument("month")
-def close_month(month):
-    """Close MONTH (YYYY-MM): no entry can be dated inside it any more."""
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def close_month(month, yes):
+    """Close MONTH (YYYY-MM): no entry can be dated inside it any more. Months close in order, once ended;
+    December closes with its year (close-year)."""
     from ledger.members import parse_period
 
     try:
         year, number = parse_period(month)
+    except PosError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not yes:
+        click.confirm(f"Close {year}-{number:02d}? No entry can be dated in it afterwards; this cannot be undone.",
+                      abort=True)
+    try:
         with write_transaction():
             journal.close_month(year, number, "cli")
     except PosError as exc:
@@ -73,8 +81,17 @@ def close_month(month):
 
 @ledger_cli.command("close-year")
 @click.argument("year", type=int)
-def close_year(year):
-    """Post the year's closing entry into SHU tahun berjalan and close all its months."""
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def close_year(year, yes):
+    """Post the year's closing entry into SHU tahun berjalan and close its months (an ended year, in order)."""
+    if not yes:
+        with db.session.no_autoflush:
+            months = journal.open_months_to_close(year) if 2000 <= year <= 2100 else []
+        surplus = reports.income_statement(reports.Scope(dt.date(year, 1, 1), dt.date(year, 12, 31))).surplus \
+            if months else 0
+        click.confirm(f"Close {year}: {len(months)} open month(s) will be locked and a closing entry posts the "
+                      f"year's result of Rp {surplus:,} into SHU tahun berjalan. This cannot be undone. Go on?",
+                      abort=True)
     try:
         with write_transaction():
             entry = journal.close_year(year, None, closed_by="cli")
@@ -85,24 +102,11 @@ def close_year(year):
 
 @ledger_cli.command("check")
 def check():
-    """Recompute the books' invariants: every entry balanced and posted, the trial balance at zero."""
-    problems = []
-    unbalanced = (
-        db.session.execute(
-            sa.select(JournalEntry.number)
-            .join(Posting)
-            .group_by(JournalEntry.id, JournalEntry.number)
-            .having(sa.func.sum(Posting.debit) != sa.func.sum(Posting.credit))
-        )
-        .scalars()
-        .all()
-    )
-    problems += [f"unbalanced entry {n}" for n in unbalanced]
-    drafts = db.session.scalars(sa.select(JournalEntry.number).where(JournalEntry.posted.is_(False))).all()
-    problems += [f"entry {n} was never posted" for n in drafts]
-    tb = reports.trial_balance(reports.Scope(dt.date(1900, 1, 1), dt.date(2999, 12, 31)))
-    if not tb.balanced:
-        problems.append(f"trial balance off: debit {tb.closing_debit}, credit {tb.closing_credit}")
+    """Recompute the books' invariants: entries posted, balanced, numbered without gaps and unchanged (hash chain),
+    dated inside the books and outside closed periods, closed years closed by their closing entry."""
+    from ledger.checks import check_books
+
+    problems, tb = check_books()
     for problem in problems:
         click.echo(problem)
     if problems:

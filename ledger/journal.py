@@ -11,8 +11,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ledger import chain
 from ledger.entries import EntryDraft, Line
-from ledger.models import Account, AccountType, ClosedPeriod, JournalEntry, Posting, Sequence
+from ledger.models import Account, AccountType, ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
 from ledger.posting_rules import reversal_entry, year_closing_entry
 from pos.db import db, transaction_cache
 from pos.errors import N_, Conflict, InvalidInput, NotFound
@@ -31,6 +32,63 @@ class DuplicatePosting(Conflict):
 
 class PeriodClosed(InvalidInput):
     pass
+
+
+OPENING_SOURCE = "opening_balance"
+EARLIEST = dt.date(2000, 1, 1)
+
+
+def today() -> dt.date:
+    """Today at the cooperative (its timezone)."""
+    from ledger.members import local_today
+
+    return local_today()
+
+
+def _future_days() -> int:
+    from flask import current_app
+
+    return int(current_app.config["KASIR"].get("future_days", 7))
+
+
+def books_start() -> dt.date | None:
+    """The date of the opening balance: nothing is dated before it. None while the books have none."""
+    cache = transaction_cache("books_start")
+    if "date" not in cache:
+        cache["date"] = db.session.scalar(
+            sa.select(sa.func.min(JournalEntry.date)).where(JournalEntry.source_type == OPENING_SOURCE))
+    return cache["date"]
+
+
+def check_date(date: dt.date, *, field: str = "date", allow_closed: bool = False) -> dt.date:
+    """Refuse a date for anything that reaches the books (an entry, a goods receipt, a transfer, a write-off, a
+    slip): before the books' start, inside a closed period, or more than `future_days` after today."""
+    if not isinstance(date, dt.date):
+        raise InvalidInput(N_("Give a date.")).at(field)
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    start = books_start()
+    if date < EARLIEST or (start is not None and date < start):
+        raise InvalidInput(N_("%(date)s is before the books' start (%(start)s)."),
+                           date=_shown(date), start=_shown(start or EARLIEST)).at(field)
+    days = _future_days()
+    if date > today() + dt.timedelta(days=days):
+        if days:
+            raise InvalidInput(N_("%(date)s is too far in the future: at most %(days)d days after today."),
+                               date=_shown(date), days=days).at(field)
+        raise InvalidInput(N_("%(date)s is in the future."), date=_shown(date)).at(field)
+    if not allow_closed:
+        closed = closed_period_for(date)
+        if closed is not None:
+            raise PeriodClosed(
+                N_("The period %(start)s to %(end)s is closed; date the entry later or ask the board."),
+                start=_shown(closed.start_date), end=_shown(closed.end_date),
+            ).at(field)
+    return date
+
+
+def _shown(date: dt.date) -> str:
+    return date.strftime("%d/%m/%Y")
 
 
 def next_number(series: str, year: int) -> int:
@@ -119,13 +177,13 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
         )
     if existing is not None:
         raise DuplicatePosting(existing)
-    closed = closed_period_for(draft.date)
-    if closed is not None:
-        raise PeriodClosed(
-            N_("The period %(start)s to %(end)s is closed; date the entry later or ask the board."),
-            start=closed.start_date.isoformat(),
-            end=closed.end_date.isoformat(),
-        )
+    if draft.source_type == OPENING_SOURCE and books_start() is not None:
+        raise Conflict(N_("The books have their opening balance already."))
+    if draft.source_type == OPENING_SOURCE:
+        if db.session.scalar(sa.select(JournalEntry.id).where(JournalEntry.date < draft.date).limit(1)):
+            raise InvalidInput(N_("The opening balance is dated before every other entry.")).at("date")
+        transaction_cache("books_start").pop("date", None)
+    check_date(draft.date)
     units = _units()
     named = {draft.unit, *(line.unit for line in draft.lines)} - {None}
     if not named <= set(units):
@@ -161,9 +219,32 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
             )
         )
     db.session.flush()  # the draft and its postings in one flush; then posting it fires the database's checks
+    entry.chain_hash = chain_hash_of(entry)
     entry.posted = True
     db.session.flush()
+    if draft.source_type == OPENING_SOURCE:
+        transaction_cache("books_start").pop("date", None)
     return entry
+
+
+def _entry_fields(entry: JournalEntry) -> dict:
+    return {k: getattr(entry, k) for k in (
+        "number", "date", "description", "unit_id", "source_type", "source_id", "reverses_id", "author_name")}
+
+
+def _posting_fields(posting: Posting) -> dict:
+    return {k: getattr(posting, k) for k in (
+        "id", "account_id", "debit", "credit", "member_id", "unit_id", "memo")}
+
+
+def chain_hash_of(entry: JournalEntry) -> str:
+    """The entry's link in its year's chain. The number was taken in this transaction, so the entry numbered
+    before it is committed (its sequence bump would otherwise still hold the row) and its hash is final."""
+    previous = None
+    before = chain.previous_number(entry.number)
+    if before is not None:
+        previous = db.session.scalar(sa.select(JournalEntry.chain_hash).where(JournalEntry.number == before))
+    return chain.entry_hash(previous, _entry_fields(entry), [_posting_fields(p) for p in entry.postings])
 
 
 def lines_of(entry: JournalEntry) -> tuple[Line, ...]:
@@ -209,18 +290,72 @@ def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def close_month(year: int, month: int, closed_by: str) -> ClosedPeriod:
+def _month_name(year: int, month: int) -> str:
+    from pos.formats import month_label
+
+    return month_label(year, month)
+
+
+def _has_entries_before(date: dt.date) -> bool:
+    return db.session.scalar(
+        sa.select(JournalEntry.id).where(JournalEntry.posted.is_(True), JournalEntry.date < date).limit(1)) is not None
+
+
+def first_open_month() -> tuple[int, int] | None:
+    """The month that closes next: the one after the last closed month, or the books' first month."""
+    last = db.session.scalar(sa.select(sa.func.max(ClosedPeriod.end_date)))
+    if last is not None:
+        following = last + dt.timedelta(days=1)
+        return following.year, following.month
+    first = books_start() or db.session.scalar(
+        sa.select(sa.func.min(JournalEntry.date)).where(JournalEntry.posted.is_(True)))
+    return (first.year, first.month) if first else None
+
+
+def _check_closable(year: int, month: int, on: dt.date) -> tuple[dt.date, dt.date]:
     start, end = month_bounds(year, month)
     if closed_period_for(start) is not None:
-        raise Conflict(N_("%(month)s is already closed."), month=f"{year}-{month:02d}")
-    period = ClosedPeriod(start_date=start, end_date=end, closed_by=closed_by)
+        raise Conflict(N_("%(month)s is already closed."), month=_month_name(year, month)).at("month")
+    if end >= on:
+        raise InvalidInput(N_("%(month)s has not ended yet: a month is closed after its last day."),
+                           month=_month_name(year, month)).at("month")
+    nxt = first_open_month()
+    if nxt is not None and (year, month) != nxt and (year, month) > nxt:
+        raise InvalidInput(N_("Months close in order: close %(month)s first."), month=_month_name(*nxt)).at("month")
+    return start, end
+
+
+def close_month(year: int, month: int, closed_by: str, *, on: dt.date | None = None) -> ClosedPeriod:
+    """Close an ended month, the next one in order. December closes with its year's closing entry."""
+    on = on or today()
+    start, end = month_bounds(year, month)
+    if month == 12 and closed_period_for(start) is None and end < on:
+        raise InvalidInput(N_("December closes with the year: close the year %(year)s instead."), year=year).at("month")
+    start, end = _check_closable(year, month, on)
+    if month == 12:
+        raise InvalidInput(N_("December closes with the year: close the year %(year)s instead."), year=year).at("month")
+    return _close(start, end, closed_by)
+
+
+def _close(start: dt.date, end: dt.date, closed_by: str) -> ClosedPeriod:
+    period = ClosedPeriod(start_date=start, end_date=end, closed_by=closed_by[:40])
     db.session.add(period)
     db.session.flush()
     return period
 
 
+def closed_year(year: int) -> ClosedYear | None:
+    return db.session.get(ClosedYear, year)
+
+
 def year_is_closed(year: int) -> bool:
-    return all(closed_period_for(dt.date(year, m, 1)) is not None for m in range(1, 13))
+    """A year is closed by its closing entry (recorded in closed_year), not by its twelve closed months."""
+    return closed_year(year) is not None
+
+
+def open_months_to_close(year: int) -> list[tuple[int, int]]:
+    """What closing the year would lock: its months still open, in order."""
+    return [(year, m) for m in range(1, 13) if closed_period_for(dt.date(year, m, 1)) is None]
 
 
 def temporary_balances(start: dt.date, end: dt.date) -> dict[tuple[str, str | None], int]:
@@ -241,20 +376,44 @@ def temporary_balances(start: dt.date, end: dt.date) -> dict[tuple[str, str | No
     return {(code, unit_codes.get(unit_id)): int(net) for code, unit_id, net in rows if net}
 
 
-def close_year(year: int, user: User | None, closed_by: str = "") -> JournalEntry | None:
-    """Post the closing entry (revenue and expenses into SHU tahun berjalan), then close every open month."""
-    who = user.username if user else closed_by
+def close_year(year: int, user: User | None, closed_by: str = "", *, on: dt.date | None = None) -> JournalEntry | None:
+    """Post the closing entry (revenue and expenses into SHU tahun berjalan), close the year's open months in order
+    and record the closed year with the head of its hash chain. Only an ended year, after the year before it."""
+    who = (user.username if user else closed_by)[:40]
+    on = on or today()
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(N_("No such year.")).at("year")
     if year_is_closed(year):
-        raise Conflict(N_("The year %(year)s is already closed."), year=year)
+        raise Conflict(N_("The year %(year)s is already closed."), year=year).at("year")
+    if dt.date(year, 12, 31) >= on:
+        raise InvalidInput(N_("The year %(year)s has not ended yet."), year=year).at("year")
+    if _has_entries_before(dt.date(year, 1, 1)) and not year_is_closed(year - 1):
+        raise InvalidInput(N_("Years close in order: close %(year)s first."), year=year - 1).at("year")
+    if closed_period_for(dt.date(year, 12, 31)) is not None:
+        raise PeriodClosed(
+            N_("December %(year)s is closed before the year was: the closing entry has no date."), year=year
+        ).at("year")
+    for y, m in open_months_to_close(year)[:-1]:  # January to November, in order; December after the closing
+        _check_closable(y, m, on)
+        _close(*month_bounds(y, m), who)
     closing = None
     balances = temporary_balances(dt.date(year, 1, 1), dt.date(year, 12, 31))
     if balances:
-        if closed_period_for(dt.date(year, 12, 31)) is not None:
-            raise PeriodClosed(
-                N_("December %(year)s is closed before the year was: the closing entry has no date."), year=year
-            )
         closing = post(year_closing_entry(year, balances), user, author_name=who)
-    for month in range(1, 13):
-        if closed_period_for(dt.date(year, month, 1)) is None:
-            close_month(year, month, who)
+    _check_closable(year, 12, on)
+    _close(*month_bounds(year, 12), who)
+    head, count = chain_head(year)
+    db.session.add(ClosedYear(year=year, entry_id=closing.id if closing else None, chain_head=head,
+                              entry_count=count, closed_by=who))
+    db.session.flush()
     return closing
+
+
+def chain_head(year: int) -> tuple[str, int]:
+    """The hash of the year's last entry and how many entries the year has."""
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry).where(
+        JournalEntry.number.like(f"JU/{year}/%"))) or 0
+    if not count:
+        return chain.GENESIS, 0
+    last = db.session.scalar(sa.select(JournalEntry.chain_hash).where(JournalEntry.number == f"JU/{year}/{count:06d}"))
+    return last or chain.GENESIS, count

@@ -82,6 +82,9 @@ class JournalEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
     posted: Mapped[bool] = mapped_column(default=False)
+    # sha256 over this entry and the chain hash of the entry numbered before it in the year (ledger.chain);
+    # set in the same update that posts the entry.
+    chain_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     unit: Mapped[BusinessUnit | None] = relationship()
     postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")
@@ -124,6 +127,22 @@ class ClosedPeriod(Base):
     closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("end_date >= start_date", name="ordered"),)
+
+
+class ClosedYear(Base):
+    """A fiscal year closed by its closing entry (revenue and expenses into SHU tahun berjalan). The SHU of a
+    year is computed only once this row exists; `chain_head` is the hash of the year's last entry at closing."""
+
+    __tablename__ = "closed_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journal_entry.id"), unique=True)
+    chain_head: Mapped[str] = mapped_column(sa.String(64))
+    entry_count: Mapped[int] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(sa.String(40))
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[JournalEntry | None] = relationship()
 
 
 class Sequence(Base):

@@ -230,3 +230,16 @@ class PrintJob(Base):
         sa.UniqueConstraint("source_type", "source_id", "copy", name="uq_print_job_source"),
         sa.CheckConstraint("status IN ('queued', 'printing', 'done', 'held')", name="status"),
     )
+
+
+class FormUse(Base):
+    """A form that moved money or stock, by its one-time token: inserted in the same transaction as what the form
+    did, so a double click, a resent POST or a retry takes effect once and is shown the first result."""
+
+    __tablename__ = "form_use"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(40))
+    result_url: Mapped[str] = mapped_column(sa.String(300), default="")
+    used_by: Mapped[str] = mapped_column(sa.String(40), default="")
+    used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -67,11 +67,20 @@ def parse_decimal(text: str) -> Decimal:
     return -value if match["sign"] == "-" else value
 
 
+_COMMA_THOUSANDS = re.compile(r"\d,\d{3}(?!\d)", re.ASCII)
+
+
 def parse_rupiah(text: str) -> int:
-    """Read a whole-rupiah amount: 'Rp 12.500' or '12500' -> 12500. Cents are refused."""
+    """Read a whole-rupiah amount: 'Rp 12.500' or '12500' -> 12500. Cents are refused, and so is '1,000': in a
+    whole-rupiah field that is a thousand written the English way, not Rp 1. At most a trillion rupiah."""
+    if isinstance(text, str) and _COMMA_THOUSANDS.search(text) and not re.search(r",0{1,2}\s*$", text):
+        raise InvalidInput(N_("'%(text)s': write thousands with a dot, e.g. 1.000 (a comma starts the cents)."),
+                           text=text.strip()[:MAX_INPUT_LENGTH])
     value = parse_decimal(text)
     if value != value.to_integral_value():
         raise InvalidInput(N_("Amounts are in whole rupiah, without cents."))
+    if abs(value) > MAX_RUPIAH:
+        raise InvalidInput(N_("That amount is too large."))
     return int(value)
 
 
@@ -82,6 +91,8 @@ def parse_quantity(text: str, places: int = 3) -> Decimal:
         raise InvalidInput(N_("The quantity must be more than zero."))
     if -value.as_tuple().exponent > places:
         raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
+    if value >= MAX_QUANTITY:
+        raise InvalidInput(N_("That quantity is too large."))
     return value
 
 

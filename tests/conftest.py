@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 TEST_DATABASE_URL = os.environ.get("KASIR_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -73,6 +75,18 @@ def database_url(migrated_template, tmp_path) -> str:
     return f"sqlite:///{target}"
 
 
+class FormClient(FlaskClient):
+    """Posts forms as the browser does: a form that moves money or stock carries the one-time token its page
+    rendered (pos.web.once). A test that means to resend the same form passes the token itself."""
+
+    def open(self, *args, **kwargs):
+        data = kwargs.get("data")
+        method = (kwargs.get("method") or "GET").upper()
+        if method == "POST" and isinstance(data, dict) and "form_token" not in data:
+            kwargs["data"] = {**data, "form_token": secrets.token_urlsafe(24)}
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build an app on the test database; extra settings may be passed. Tables are emptied afterwards."""
@@ -85,6 +99,7 @@ def make_app(database_url, tmp_path):
         config = base_config(instance, database_url)
         config.update(overrides)
         app = create_app(config)
+        app.test_client_class = FormClient
         built.append(app)
         return app
 

@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
         ledger,
         main,
         members,
+        once,
         openapi,
         sales,
         sales_api,
@@ -31,6 +32,7 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    once.init_app(app)
     for module in (auth, main, account, admin, till, api, openapi, sales_api, sales, ledger, members, catalog,
                    catalog_io, stock_ops, stock_reports, devices):
         app.register_blueprint(module.bp)

@@ -13,13 +13,15 @@ from ledger import accounts as chart
 from ledger import journal, reports, shu
 from ledger.entries import EntryDraft, Line
 from ledger.export import Table, to_csv, to_xlsx
-from ledger.models import Account, ClosedPeriod, JournalEntry
+from ledger.models import Account, ClosedPeriod, ClosedYear, JournalEntry
 from pos.db import db, write_transaction
 from pos.errors import N_, InvalidInput, PosError
 from pos.models import BusinessUnit
 from pos.money import parse_rupiah
 from pos.permissions import require
-from pos.web.params import date_arg
+from pos.formats import month_label
+from pos.web import once
+from pos.web.params import clean_text, date_arg, form_date, form_text, parse_date_text, parse_int
 from pos.web.templating import local_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/buku")
@@ -189,41 +191,54 @@ def entry(entry_id: int):
 @bp.post("/jurnal/<int:entry_id>/balik")
 @require("ledger.manage")
 def reverse(entry_id: int):
+    if db.session.get(JournalEntry, entry_id) is None:
+        abort(404)
     try:
-        date = dt.date.fromisoformat(request.form.get("date", "")[:10])
-    except ValueError:
-        date = _today()
-    try:
+        date = form_date("date", _today())
+        reason = form_text("reason", 200, required=True, message=N_("Give a reason for the reversal."))
         with write_transaction():
-            reversal = journal.reverse(entry_id, date, request.form.get("reason", "")[:200], g.user)
+            once.claim("journal:reverse")
+            reversal = journal.reverse(entry_id, date, reason, g.user)
+            reversal_id, number = reversal.id, reversal.number
+            once.result(url_for("ledger.entry", entry_id=reversal_id))
     except PosError as exc:
+        db.session.rollback()
         flash(gettext(exc.message, **exc.params), "error")
-        return redirect(url_for("ledger.entry", entry_id=entry_id))
-    flash(gettext("Reversed by %(number)s.", number=reversal.number), "success")
-    return redirect(url_for("ledger.entry", entry_id=reversal.id))
+        found = db.session.get(JournalEntry, entry_id)
+        existing = db.session.scalar(sa.select(JournalEntry).where(JournalEntry.reverses_id == entry_id))
+        return render_template("ledger/entry.html", entry=found, reversal=existing, today=_today(),
+                               error_field=exc.field, form=request.form), exc.status
+    flash(gettext("Reversed by %(number)s.", number=number), "success")
+    return redirect(url_for("ledger.entry", entry_id=reversal_id), 303)
 
 
 def _manual_draft(form) -> EntryDraft:
-    try:
-        date = dt.date.fromisoformat(form.get("date", "")[:10])
-    except ValueError:
-        raise InvalidInput(N_("'%(text)s' is not a date; use the date picker (YYYY-MM-DD)."),
-                           text=form.get("date", "")[:20]) from None
-    description = form.get("description", "").strip()
-    if not description or len(description) > 250:
-        raise InvalidInput(N_("Describe the entry (up to 250 characters)."))
-    unit = form.get("unit", "").strip() or None
+    date = parse_date_text(form.get("date", ""), "date")
+    description = clean_text(form.get("description", ""), "description", 250, required=True,
+                             message=N_("Describe the entry (up to 250 characters)."))
+    unit = clean_text(form.get("unit", ""), "unit", 20) or None
     lines = []
     for n in range(MAX_MANUAL_LINES):
-        code = form.get(f"account_{n}", "").strip()
+        code = clean_text(form.get(f"account_{n}", ""), f"account_{n}", 20)
         debit_text, credit_text = form.get(f"debit_{n}", "").strip(), form.get(f"credit_{n}", "").strip()
         if not code and not debit_text and not credit_text:
             continue
         if not code:
-            raise InvalidInput(N_("Line %(n)d has an amount but no account."), n=n + 1)
-        amount_debit = parse_rupiah(debit_text) if debit_text else 0
-        amount_credit = parse_rupiah(credit_text) if credit_text else 0
-        lines.append(Line(code, debit=amount_debit, credit=amount_credit, memo=form.get(f"memo_{n}", "")[:120]))
+            raise InvalidInput(N_("Line %(n)d has an amount but no account."), n=n + 1).at(f"account_{n}")
+        amounts = []
+        for name, text in ((f"debit_{n}", debit_text), (f"credit_{n}", credit_text)):
+            try:
+                amount = parse_rupiah(text) if text else 0
+            except PosError as exc:
+                raise exc.at(name) from None
+            if amount < 0:
+                raise InvalidInput(N_("The amount must not be negative.")).at(name)
+            amounts.append(amount)
+        memo = clean_text(form.get(f"memo_{n}", ""), f"memo_{n}", 120)
+        try:
+            lines.append(Line(code, debit=amounts[0], credit=amounts[1], memo=memo))
+        except PosError as exc:
+            raise exc.at(f"debit_{n}") from None
     key = form.get("request_id", "").strip()[:60]
     if not key:
         raise InvalidInput(N_("The form has expired or is missing its security token. Reload the page and try again."))
@@ -330,52 +345,95 @@ def financial_position():
 # --- periods ------------------------------------------------------------------------------------
 
 
+def _next_closings() -> dict:
+    """What the periods page offers to close: the next month in order and the next year, with what they lock."""
+    on = _today()
+    nxt = journal.first_open_month()
+    month = None
+    if nxt is not None and nxt[1] != 12 and journal.month_bounds(*nxt)[1] < on:
+        start, end = journal.month_bounds(*nxt)
+        month = {"value": f"{nxt[0]}-{nxt[1]:02d}", "label": month_label(*nxt), "entries": _entries_between(start, end)}
+    year = None
+    last_closed = db.session.scalar(sa.select(sa.func.max(ClosedYear.year)))
+    first = journal.books_start() or db.session.scalar(sa.select(sa.func.min(JournalEntry.date)))
+    candidate = last_closed + 1 if last_closed else (first.year if first else None)
+    if candidate is not None and dt.date(candidate, 12, 31) < on:
+        start, end = dt.date(candidate, 1, 1), dt.date(candidate, 12, 31)
+        year = {"value": candidate, "months": [month_label(*m) for m in journal.open_months_to_close(candidate)],
+                "surplus": reports.income_statement(reports.Scope(start, end)).surplus,
+                "entries": _entries_between(start, end)}
+    return {"month": month, "year": year}
+
+
+def _entries_between(start: dt.date, end: dt.date) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry).where(
+        JournalEntry.date.between(start, end))) or 0
+
+
+def _periods_page(status: int = 200, error: PosError | None = None):
+    closed = db.session.scalars(sa.select(ClosedPeriod).order_by(ClosedPeriod.start_date.desc())).all()
+    years = db.session.scalars(sa.select(ClosedYear).order_by(ClosedYear.year.desc())).all()
+    message = gettext(error.message, **error.params) if error else None
+    if message:
+        flash(message, "error")
+    return render_template("ledger/periods.html", closed=closed, years=years, today=_today(), next=_next_closings(),
+                           error_field=error.field if error else None, error=message), status
+
+
 @bp.get("/periode")
 @require("ledger.view")
 def periods():
-    closed = db.session.scalars(sa.select(ClosedPeriod).order_by(ClosedPeriod.start_date.desc())).all()
-    return render_template("ledger/periods.html", closed=closed, today=_today())
+    return _periods_page()
+
+
+def _confirmed() -> None:
+    if request.form.get("confirm") != "1":
+        raise InvalidInput(N_("Tick the box to confirm: closing cannot be undone.")).at("confirm")
 
 
 @bp.post("/periode/tutup-bulan")
 @require("ledger.manage")
 def close_month():
     from ledger.members import parse_period
+    from pos import audit
 
     try:
-        year, month = parse_period(request.form.get("month", ""))
-        if (year, month) >= (_today().year, _today().month):
-            raise InvalidInput(N_("Only months that have ended can be closed."))
+        try:
+            year, month = parse_period(request.form.get("month", ""))
+        except PosError as exc:
+            raise exc.at("month") from None
+        _confirmed()
         with write_transaction():
-            journal.close_month(year, month, g.user.username)
-            from pos import audit
-
+            once.claim("period:close_month")
+            journal.close_month(year, month, g.user.username, on=_today())
             audit.record("ledger.month_closed", actor=g.user, target_type="period", target_id=f"{year}-{month:02d}")
+            once.result(url_for("ledger.periods"))
     except PosError as exc:
-        flash(gettext(exc.message, **exc.params), "error")
-        return redirect(url_for("ledger.periods"))
-    flash(gettext("%(month)s is closed.", month=f"{year}-{month:02d}"), "success")
-    return redirect(url_for("ledger.periods"))
+        db.session.rollback()
+        return _periods_page(exc.status, exc)
+    flash(gettext("%(month)s is closed.", month=month_label(year, month)), "success")
+    return redirect(url_for("ledger.periods"), 303)
 
 
 @bp.post("/periode/tutup-tahun")
 @require("ledger.manage")
 def close_year():
-    year = request.form.get("year", type=int)
-    try:
-        if year is None or not 2000 <= year < _today().year:
-            raise InvalidInput(N_("Only years that have ended can be closed."))
-        with write_transaction():
-            entry = journal.close_year(year, g.user)
-            from pos import audit
+    from pos import audit
 
+    try:
+        year = parse_int(request.form.get("year"), "year", low=2000, high=2100)
+        _confirmed()
+        with write_transaction():
+            once.claim("period:close_year")
+            entry = journal.close_year(year, g.user, on=_today())
             audit.record("ledger.year_closed", actor=g.user, target_type="year", target_id=year,
                          after={"closing_entry": entry.number if entry else None})
+            once.result(url_for("ledger.periods"))
     except PosError as exc:
-        flash(gettext(exc.message, **exc.params), "error")
-        return redirect(url_for("ledger.periods"))
+        db.session.rollback()
+        return _periods_page(exc.status, exc)
     flash(gettext("The year %(year)s is closed.", year=year), "success")
-    return redirect(url_for("ledger.periods"))
+    return redirect(url_for("ledger.periods"), 303)
 
 
 # --- SHU ----------------------------------------------------------------------------------------
@@ -384,7 +442,13 @@ def close_year():
 @bp.get("/shu")
 @require("ledger.view")
 def shu_page():
-    year = request.args.get("tahun", type=int) or _today().year - 1
+    return _shu_page(parse_int(request.args.get("tahun"), "tahun", low=2000, high=2100)
+                     if request.args.get("tahun") else _today().year - 1)
+
+
+def _shu_page(year: int, status: int = 200, error: PosError | None = None):
+    if error is not None:
+        flash(gettext(error.message, **error.params), "error")
     allocation = shu.allocation()
     result, problem = None, None
     try:
@@ -394,8 +458,17 @@ def shu_page():
     table = Table(f"SHU {year}", ["Nomor", "Nama", "Belanja", "Simpanan", "Jasa anggota", "Jasa modal", "Jumlah"], [
         [m.member.number, m.member.name, m.purchases, m.savings, m.jasa_anggota, m.jasa_modal, m.total]
         for m in (result.members if result else ())])
+    if status != 200:
+        return render_template("ledger/shu.html", year=year, result=result, problem=problem, allocation=allocation,
+                               keys=shu.ALLOCATION_KEYS, today=_today(), error_field=error.field if error else None,
+                               form=request.form), status
     return download_or_page(table, f"shu_{year}", "ledger/shu.html", year=year, result=result, problem=problem,
-                            allocation=allocation, keys=shu.ALLOCATION_KEYS, today=_today())
+                            allocation=allocation, keys=shu.ALLOCATION_KEYS, today=_today(), error_field=None,
+                            form={})
+
+
+def _form_year() -> int:
+    return parse_int(request.form.get("year"), "year", low=2000, high=2100)
 
 
 @bp.post("/shu/alokasi")
@@ -403,36 +476,46 @@ def shu_page():
 def shu_allocation():
     from pos.money import parse_decimal
 
+    year = _today().year - 1
     try:
+        year = _form_year()
         values = {}
         for key in shu.ALLOCATION_KEYS:
-            percent = parse_decimal(request.form.get(key, "0") or "0")
+            try:
+                percent = parse_decimal(request.form.get(key, "0") or "0")
+            except PosError as exc:
+                raise exc.at(key) from None
+            if not 0 <= percent <= 100:
+                raise InvalidInput(N_("A percentage is between 0 and 100.")).at(key)
             if percent != percent.quantize(type(percent)("0.01")):
-                raise InvalidInput(N_("Percentages have at most two decimals."))
+                raise InvalidInput(N_("Percentages have at most two decimals.")).at(key)
             values[key] = int(percent * 100)
         with write_transaction():
             shu.set_allocation(values, g.user)
     except PosError as exc:
-        flash(gettext(exc.message, **exc.params), "error")
-        return redirect(url_for("ledger.shu_page", tahun=request.form.get("year", type=int)))
+        db.session.rollback()
+        return _shu_page(year, exc.status, exc)
     flash(gettext("The SHU percentages were saved."), "success")
-    return redirect(url_for("ledger.shu_page", tahun=request.form.get("year", type=int)))
+    return redirect(url_for("ledger.shu_page", tahun=year), 303)
 
 
 @bp.post("/shu/bagikan")
 @require("ledger.manage")
 def shu_distribute():
-    year = request.form.get("year", type=int) or 0
+    year = _today().year - 1
     try:
-        date = dt.date.fromisoformat(request.form.get("date", "")[:10])
-    except ValueError:
-        date = _today()
-    try:
+        year = _form_year()
+        date = form_date("date")
+        if request.form.get("confirm") != "1":
+            raise InvalidInput(N_("Tick the box to confirm the amount: the distribution cannot be undone.")).at(
+                "confirm")
         with write_transaction():
+            once.claim("shu:distribute")
             entry = shu.distribute(year, date, request.form.get("to") == "sukarela", g.user)
+            number = entry.number
+            once.result(url_for("ledger.shu_page", tahun=year))
     except PosError as exc:
-        flash(gettext(exc.message, **exc.params), "error")
-        return redirect(url_for("ledger.shu_page", tahun=year))
-    flash(gettext("The SHU of %(year)s was posted as %(number)s.", year=year, number=entry.number), "success")
-    return redirect(url_for("ledger.shu_page", tahun=year))
-
+        db.session.rollback()
+        return _shu_page(year, exc.status, exc)
+    flash(gettext("The SHU of %(year)s was posted as %(number)s.", year=year, number=number), "success")
+    return redirect(url_for("ledger.shu_page", tahun=year), 303)

@@ -22,6 +22,7 @@ from pos.errors import N_, InvalidInput, PosError
 from pos.models import PrintJob, User
 from pos.money import parse_rupiah
 from pos.permissions import has_permission, require
+from pos.web import once
 from pos.web.templating import local_today
 from receipts.barcodes import code128_png
 
@@ -270,8 +271,10 @@ def _slip_action(number: str, form_name: str, prepare: Callable[[], Callable[[Me
     try:
         act = prepare()
         with write_transaction():
+            once.claim(f"slip:{form_name}")
             slip = act(service.member_by_number(number))
             slip_id, slip_number = slip.id, slip.number
+            once.result(url_for("members.slip", slip_id=slip_id))
     except PosError as exc:
         _flash_error(exc)
         return _member_page(number, 400, form=dict(request.form), open_form=form_name)
@@ -327,11 +330,14 @@ def leave(number: str):
             raise InvalidInput(N_("Tick the box to confirm that the member leaves."))
         date = _parse_date(request.form.get("date"), _today())
         with write_transaction():
+            once.claim("member:leave")
             member = service.member_by_number(number)
             was_active = member.status == MemberStatus.ACTIVE
             payout = service.set_member_left(member, date, g.user)
             member_number = member.number
             payout_id = payout.id if payout is not None else None
+            once.result(url_for("members.slip", slip_id=payout_id) if payout_id is not None
+                        else url_for("members.show", number=member_number))
     except PosError as exc:
         _flash_error(exc)
         return _member_page(number, 400, form=dict(request.form), open_form="keluar")

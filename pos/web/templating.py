@@ -10,7 +10,7 @@ from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 
-from pos.formats import format_date, format_datetime, zone_abbreviation
+from pos.formats import format_date, format_datetime, month_label, zone_abbreviation
 from pos.money import format_number, format_rupiah
 from pos.permissions import PIN_SESSION_PERMISSIONS, ROLE_PERMISSIONS, has_permission
 
@@ -147,6 +147,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = lambda value: format_date(value, display_timezone(), locale_name())
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, display_timezone(), locale_name())
+    app.jinja_env.filters["month"] = lambda value: month_label(value.year, value.month, locale_name())
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(getattr(role, "value", role), role)
     app.jinja_env.filters["unit_label"] = lambda kind: UNIT_LABELS.get(getattr(kind, "value", kind), kind)
     app.jinja_env.filters["zone"] = zone_abbreviation

@@ -138,11 +138,15 @@ def test_reversal_from_the_entry_page(books, signed_in, client):
                                (debit("beban_atk", 50_000), credit("kas:SP", 50_000)), unit="SP"))
     signed_in("pengurus")
     refused = client.post(f"/buku/jurnal/{entry_id}/balik", data={"csrf_token": csrf_token(client), "reason": ""})
-    assert refused.status_code == 302
+    assert refused.status_code == 400 and 'name="reason" required maxlength="200" value="" aria-invalid="true"' in \
+        refused.text
     assert scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 1
-    done = client.post(f"/buku/jurnal/{entry_id}/balik", data={"csrf_token": csrf_token(client),
-                                                               "reason": "dobel", "date": dt.date.today().isoformat()})
-    assert done.status_code == 302
+    form = {"csrf_token": csrf_token(client), "reason": "dobel", "date": dt.date.today().isoformat(),
+            "form_token": "reverse-once-000000001"}
+    done = client.post(f"/buku/jurnal/{entry_id}/balik", data=form)
+    assert done.status_code == 303
+    again = client.post(f"/buku/jurnal/{entry_id}/balik", data=form)  # a double click: shown the first result
+    assert again.status_code == 303 and again.headers["Location"] == done.headers["Location"]
     with current_app_context():
         reversal = db.session.scalar(sa.select(JournalEntry).where(JournalEntry.reverses_id == entry_id))
         assert reversal is not None and "dobel" in reversal.description
@@ -172,9 +176,19 @@ def test_closing_periods_and_the_shu_from_the_pages(books, signed_in, client):
     some_books()
     signed_in("pengurus")
     token = csrf_token(client)
-    assert client.post("/buku/periode/tutup-bulan", data={"csrf_token": token, "month": "2999-01"}).status_code == 302
+    for month in ("2999-01", f"{dt.date.today():%Y-%m}", "bulan"):  # out of range, not ended, not a month
+        refused = client.post("/buku/periode/tutup-bulan", data={"csrf_token": token, "month": month, "confirm": "1"})
+        assert refused.status_code == 400, month
     assert scalar(sa.select(sa.func.count()).select_from(ClosedPeriod)) == 0
-    client.post("/buku/periode/tutup-tahun", data={"csrf_token": token, "year": str(LAST_YEAR)})
+    unconfirmed = client.post("/buku/periode/tutup-tahun", data={"csrf_token": token, "year": str(LAST_YEAR)})
+    assert unconfirmed.status_code == 400
+    with current_app_context():
+        assert not journal.year_is_closed(LAST_YEAR)
+    page = client.get("/buku/periode").text
+    assert f"Tutup tahun {LAST_YEAR}" in page and "Rp " in page  # what it locks and the result it posts
+    closed = client.post("/buku/periode/tutup-tahun", data={"csrf_token": token, "year": str(LAST_YEAR),
+                                                            "confirm": "1"})
+    assert closed.status_code == 303
     with current_app_context():
         assert journal.year_is_closed(LAST_YEAR)
     bad = {k: "10" for k in ("cadangan", "jasa_anggota", "jasa_modal", "pengurus", "karyawan", "pendidikan",
@@ -190,8 +204,13 @@ def test_closing_periods_and_the_shu_from_the_pages(books, signed_in, client):
         assert shu.allocation()["jasa_anggota"] == 2750
     page = client.get(f"/buku/shu?tahun={LAST_YEAR}").text
     assert 'data-surplus="290000"' in page
-    response = client.post("/buku/shu/bagikan", data={"csrf_token": token, "year": LAST_YEAR,
-                                                      "date": dt.date.today().isoformat(), "to": "dana"})
-    assert response.status_code == 302
+    form = {"csrf_token": token, "year": LAST_YEAR, "date": dt.date.today().isoformat(), "to": "dana",
+            "form_token": "shu-distribution-once-0001"}
+    assert client.post("/buku/shu/bagikan", data=form).status_code == 400  # the amount was not confirmed
+    assert "Rp 290.000" in client.get(f"/buku/shu?tahun={LAST_YEAR}").text
+    response = client.post("/buku/shu/bagikan", data={**form, "confirm": "1"})
+    assert response.status_code == 303
+    again = client.post("/buku/shu/bagikan", data={**form, "confirm": "1"})  # the same form sent twice
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/buku/shu?tahun={LAST_YEAR}")
     with current_app_context():
         assert shu.compute(LAST_YEAR).distributed is not None

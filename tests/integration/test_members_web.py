@@ -12,7 +12,6 @@ import re
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from ledger import journal
 from ledger import members as service
@@ -20,7 +19,7 @@ from ledger.models import JournalEntry, Member, MemberStatus, SavingsKind, Slip,
 from ledger.posting_rules import Payments, SaleSummary, sale_entry
 from pos.db import db, write_transaction
 from pos.models import AuditEntry
-from tests.conftest import csrf_token
+from tests.conftest import FormClient, csrf_token
 
 NIK = "6371021508850001"  # Banjarmasin, born 15 Aug 1985
 NIK_WOMAN = "6371025508850002"  # day + 40: a woman born 15 Aug 1985
@@ -81,7 +80,7 @@ def give_kasbon(number: str, amount: int) -> None:
         )
 
 
-class FreshRequestClient(FlaskClient):
+class FreshRequestClient(FormClient):
     """A test client whose every request starts with an empty `g`, as in production.
 
     The `books` fixture keeps an app context pushed and Flask reuses it for each test request, so `g` would

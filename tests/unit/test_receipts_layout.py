@@ -78,7 +78,7 @@ def test_long_names_wrap_on_word_boundaries_and_nothing_is_lost(profile):
 def test_medicine_lines_carry_batch_and_expiry():
     lines = lines_of(samples.sample_sale(), "POS-5890")
     index = lines.index("Paracetamol 500 mg Tablet")
-    assert lines[index + 1] == "  Batch PCT2411A  ED 30 Nov 2027"
+    assert lines[index + 1] == "  Batch PCT2411A  ED 30/11/2027"
     assert lines[index + 2].startswith("  2 strip x 5.000")
 
 
@@ -116,13 +116,13 @@ def test_tax_exclusive_prices_add_ppn_before_the_total():
 
 def test_local_date_and_time_in_the_outlets_zone():
     lines = lines_of(samples.sample_sale(), "TM-T20II")
-    assert "Tanggal : 28 Nov 2026 14.05 WITA" in lines
+    assert "Tanggal : 28/11/2026 14.05 WITA" in lines
     data = samples.sample_sale_data()
     data["timezone"] = "Asia/Jakarta"
-    assert "Tanggal : 28 Nov 2026 13.05 WIB" in lines_of(sale_receipt(data), "TM-T20II")
+    assert "Tanggal : 28/11/2026 13.05 WIB" in lines_of(sale_receipt(data), "TM-T20II")
     data["timezone"] = "Asia/Jayapura"
     data["printed_at"] = dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC)
-    assert "Tanggal : 1 Jan 2027 01.30 WIT" in lines_of(sale_receipt(data), "POS-5890")
+    assert "Tanggal : 01/01/2027 01.30 WIT" in lines_of(sale_receipt(data), "POS-5890")
 
 
 def test_header_and_member_number():
