@@ -21,14 +21,14 @@ import tempfile
 import termios
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from drivers.errors import N_, DeviceError, PrinterError, PrinterOffline
+from drivers.errors import N_, DeviceError, InvalidSetting, PrinterError, PrinterOffline
 
 __all__ = [
     "Connection",
@@ -40,6 +40,7 @@ __all__ = [
     "PrinterStatus",
     "StreamPrinter",
     "check_job_id",
+    "check_network_printer",
     "interpret_status",
     "open_printer",
     "parse",
@@ -115,48 +116,53 @@ class Connection:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown printer kind {self.kind!r}; use one of {', '.join(KINDS)}")
+            raise InvalidSetting(N_("unknown printer kind '%(kind)s'; use one of %(kinds)s"), kind=self.kind,
+                                 kinds=", ".join(KINDS))
         for name in ("connect_timeout", "write_timeout", "status_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_TIMEOUT:
-                raise ValueError(f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+                raise InvalidSetting(N_("%(name)s must be a number of seconds above 0 and at most %(max)s"), name=name,
+                                     max=f"{MAX_TIMEOUT:g}")
         getattr(self, f"_check_{self.kind}")()
 
     def _check_usb(self) -> None:
         if not 0 < self.vendor_id <= 0xFFFF or not 0 < self.product_id <= 0xFFFF:
-            raise ValueError("a USB printer needs a vendor and a product id between 0001 and ffff (hex)")
+            raise InvalidSetting(N_("a USB printer needs a vendor and a product id between 0001 and ffff (hex)"))
         if not 0x01 <= self.out_ep <= 0x0F:
-            raise ValueError("the USB out endpoint must be between 01 and 0f (hex)")
+            raise InvalidSetting(N_("the USB out endpoint must be between 01 and 0f (hex)"))
         if not 0x81 <= self.in_ep <= 0x8F:
-            raise ValueError("the USB in endpoint must be between 81 and 8f (hex)")
+            raise InvalidSetting(N_("the USB in endpoint must be between 81 and 8f (hex)"))
 
     def _check_serial(self) -> None:
         if not (self.path.startswith("/") or _COM_PORT.match(self.path)):
-            raise ValueError(f"serial port {self.path!r} must be a device path such as /dev/ttyUSB0 or /dev/rfcomm0")
+            raise InvalidSetting(
+                N_("serial port '%(path)s' must be a device path such as /dev/ttyUSB0 or /dev/rfcomm0"), path=self.path)
         if self.baudrate not in SERIAL_BAUDRATES:
-            raise ValueError(f"baudrate {self.baudrate} is not one of {', '.join(map(str, SERIAL_BAUDRATES))}")
+            raise InvalidSetting(N_("baudrate %(baudrate)s is not one of %(allowed)s"), baudrate=self.baudrate,
+                                 allowed=", ".join(map(str, SERIAL_BAUDRATES)))
         if self.bytesize not in (5, 6, 7, 8):
-            raise ValueError("bytesize must be 5, 6, 7 or 8")
+            raise InvalidSetting(N_("bytesize must be 5, 6, 7 or 8"))
         if self.parity not in ("N", "E", "O", "M", "S"):
-            raise ValueError("parity must be N, E, O, M or S")
+            raise InvalidSetting(N_("parity must be N, E, O, M or S"))
         if self.stopbits not in (1, 1.5, 2):
-            raise ValueError("stopbits must be 1, 1.5 or 2")
+            raise InvalidSetting(N_("stopbits must be 1, 1.5 or 2"))
         if self.flow not in SERIAL_FLOWS:
-            raise ValueError(f"flow must be one of {', '.join(SERIAL_FLOWS)}")
+            raise InvalidSetting(N_("flow must be one of %(allowed)s"), allowed=", ".join(SERIAL_FLOWS))
 
     def _check_network(self) -> None:
         if not _valid_host(self.host):
-            raise ValueError(f"{self.host!r} is not a host name or IP address")
+            raise InvalidSetting(N_("'%(host)s' is not a host name or IP address"), host=self.host)
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port <= 65535:
-            raise ValueError("the network port must be between 1 and 65535")
+            raise InvalidSetting(N_("the network port must be between 1 and 65535"))
 
     def _check_file(self) -> None:
         if not self.path.startswith("/"):
-            raise ValueError(f"device file {self.path!r} must be an absolute path such as /dev/usb/lp0")
+            raise InvalidSetting(N_("device file '%(path)s' must be an absolute path such as /dev/usb/lp0"),
+                                 path=self.path)
 
     def _check_folder(self) -> None:
         if not self.path.strip():
-            raise ValueError("the folder printer needs a folder, e.g. folder:/var/lib/kasir/printer-out")
+            raise InvalidSetting(N_("the folder printer needs a folder, e.g. folder:/var/lib/kasir/printer-out"))
 
     @property
     def spec(self) -> str:
@@ -195,9 +201,73 @@ def _valid_host(host: str) -> bool:
     return _is_ip(host) or bool(_HOSTNAME.match(host))
 
 
+# Where a network printer may be (the config's printer_networks / printer_ports; these are its defaults): the
+# shop's own network (RFC 1918, loopback, link-local; IPv6 loopback, unique-local, link-local) and raw printing
+# ports (9100, and 9101/9102 of multi-port print servers). LPD (515) and IPP (631) are not raw ports: the bytes
+# this module sends would not print there, so they are left out unless the config adds them.
+DEFAULT_PRINTER_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
+                            "::1/128", "fc00::/7", "fe80::/10")
+DEFAULT_PRINTER_PORTS = (9100, 9101, 9102)
+LOCAL_NAME_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(networks: Iterable[str | Network]) -> tuple[Network, ...]:
+    """CIDR texts ("192.168.0.0/16") as networks; InvalidSetting for one that is not."""
+    out = []
+    for net in networks:
+        try:
+            out.append(net if isinstance(net, ipaddress.IPv4Network | ipaddress.IPv6Network)
+                       else ipaddress.ip_network(str(net).strip(), strict=False))
+        except ValueError:
+            raise InvalidSetting(N_("'%(value)s' is not a network such as 192.168.0.0/16"), value=net) from None
+    return tuple(out)
+
+
+def is_local_name(host: str) -> bool:
+    """A plain name on the shop's network: one label (kasir-printer) or a local suffix (printer.local); never a
+    number that the resolver would read as an address (2130706433, 0x7f000001, 127.1)."""
+    if _is_ip(host) or not _HOSTNAME.match(host):
+        return False
+    try:
+        socket.inet_aton(host)
+        return False  # an IPv4 address in a form ipaddress does not take: not a name
+    except OSError:
+        pass
+    name = host.lower().rstrip(".")
+    if not re.search(r"[a-z]", name.rsplit(".", 1)[-1]):
+        return False
+    return "." not in name or name.endswith(LOCAL_NAME_SUFFIXES)
+
+
+def check_network_printer(conn: Connection, networks: Iterable[str | Network] = DEFAULT_PRINTER_NETWORKS,
+                          ports: Iterable[int] = DEFAULT_PRINTER_PORTS) -> Connection:
+    """A network printer must be on the shop's network and use a printer port (InvalidSetting otherwise), so a
+    printer setting cannot make this server connect anywhere; other kinds pass unchanged."""
+    if conn.kind != "network":
+        return conn
+    allowed_ports = sorted({int(port) for port in ports})
+    if conn.port not in allowed_ports:
+        raise InvalidSetting(N_("port %(port)s is not a printer port here (allowed: %(allowed)s)"), port=conn.port,
+                             allowed=", ".join(map(str, allowed_ports)) or "-")
+    if _is_ip(conn.host):
+        address = ipaddress.ip_address(conn.host)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if not any(address.version == net.version and address in net for net in parse_networks(networks)):
+            raise InvalidSetting(N_("%(host)s is not on the shop's network; a network printer has an address such "
+                                    "as 192.168.1.50"), host=conn.host)
+    elif not is_local_name(conn.host):
+        raise InvalidSetting(N_("'%(host)s' is not a printer on the shop's network; give its address (such as "
+                                "192.168.1.50) or a local name (such as printer-kasir1 or printer.local)"),
+                             host=conn.host)
+    return conn
+
+
 def _hex(text: str, pattern: re.Pattern[str], what: str) -> int:
     if not pattern.match(text):
-        raise ValueError(f"{what} {text!r} is not a hex number")
+        raise InvalidSetting(N_("'%(value)s' is not a hex number (USB ids and endpoints are written in hex, "
+                                "such as 04b8)"), value=text)
     return int(text, 16)
 
 
@@ -205,13 +275,13 @@ def _number(name: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not a number of seconds") from None
+        raise InvalidSetting(N_("%(name)s='%(value)s' is not a number of seconds"), name=name, value=text) from None
     return value
 
 
 def _integer(name: str, text: str) -> int:
     if not text.isdigit() or len(text) > 7:
-        raise ValueError(f"{name}={text!r} is not a whole number")
+        raise InvalidSetting(N_("%(name)s='%(value)s' is not a whole number"), name=name, value=text)
     return int(text)
 
 
@@ -221,7 +291,8 @@ def _options(kind: str, query: str) -> dict[str, Any]:
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
-        raise ValueError(f"cannot read the options {query!r}; write them as name=value&name=value") from None
+        raise InvalidSetting(N_("cannot read the options '%(value)s'; write them as name=value&name=value"),
+                             value=query) from None
     known = _OPTIONS[kind]
     out: dict[str, Any] = {}
     for name, text in pairs:
@@ -229,9 +300,10 @@ def _options(kind: str, query: str) -> dict[str, Any]:
         text = text.strip()
         if name not in known:
             allowed = ", ".join(known) if known else "none"
-            raise ValueError(f"unknown option {name!r} for a {kind} printer (allowed: {allowed})")
+            raise InvalidSetting(N_("unknown option '%(option)s' for a %(kind)s printer (allowed: %(allowed)s)"),
+                                 option=name, kind=kind, allowed=allowed)
         if name in out:
-            raise ValueError(f"option {name!r} is given twice")
+            raise InvalidSetting(N_("option '%(option)s' is given twice"), option=name)
         if name.endswith("timeout"):
             out[name] = _number(name, text)
         elif name in ("baudrate", "bytesize"):
@@ -259,18 +331,19 @@ def parse(spec: str) -> Connection:
     connect_timeout / write_timeout / status_timeout (seconds) where they apply.
     """
     if not isinstance(spec, str):
-        raise ValueError("a printer connection must be text")
+        raise InvalidSetting(N_("a printer connection must be text"))
     text = spec.strip()
     if not text:
-        raise ValueError(f"the printer connection is empty; write one like {_EXAMPLES}")
+        raise InvalidSetting(N_("the printer connection is empty; write one like %(examples)s"), examples=_EXAMPLES)
     if len(text) > MAX_SPEC_LENGTH:
-        raise ValueError(f"the printer connection is longer than {MAX_SPEC_LENGTH} characters")
+        raise InvalidSetting(N_("the printer connection is longer than %(max)s characters"), max=MAX_SPEC_LENGTH)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise ValueError("the printer connection contains control characters")
+        raise InvalidSetting(N_("the printer connection contains control characters"))
     scheme, colon, rest = text.partition(":")
     kind = scheme.strip().lower()
     if not colon or kind not in KINDS:
-        raise ValueError(f"{text!r} does not start with a printer kind ({', '.join(KINDS)}); e.g. {_EXAMPLES}")
+        raise InvalidSetting(N_("'%(value)s' does not start with a printer kind (%(kinds)s); e.g. %(examples)s"),
+                             value=text, kinds=", ".join(KINDS), examples=_EXAMPLES)
     body, _, query = rest.partition("?")
     body = body.strip()
     if kind == "file" and body.endswith("/"):
@@ -279,7 +352,9 @@ def parse(spec: str) -> Connection:
     if kind == "usb":
         parts = body.split(":")
         if len(parts) not in (2, 3):
-            raise ValueError(f"write a USB printer as usb:VID:PID[:OUT_EP] in hex, e.g. usb:04b8:0202 (got {text!r})")
+            raise InvalidSetting(
+                N_("write a USB printer as usb:VID:PID[:OUT_EP] in hex, e.g. usb:04b8:0202 (got '%(value)s')"),
+                value=text)
         fields: dict[str, Any] = {
             "vendor_id": _hex(parts[0], _HEX16, "USB vendor id"),
             "product_id": _hex(parts[1], _HEX16, "USB product id"),
@@ -290,7 +365,8 @@ def parse(spec: str) -> Connection:
         fields = _network(body.removeprefix("//"))
     else:
         if not body:
-            raise ValueError(f"a {kind} printer needs a path, e.g. {kind}:{_example_path(kind)}")
+            raise InvalidSetting(N_("a %(kind)s printer needs a path, e.g. %(example)s"), kind=kind,
+                                 example=f"{kind}:{_example_path(kind)}")
         fields = {"path": body}
     return Connection(kind=kind, **fields, **options)
 
@@ -303,18 +379,19 @@ def _network(body: str) -> dict[str, Any]:
     if body.startswith("["):
         host, bracket, tail = body[1:].partition("]")
         if not bracket or (tail and not tail.startswith(":")):
-            raise ValueError(f"write an IPv6 printer as network:[ADDRESS]:9100 (got {body!r})")
+            raise InvalidSetting(N_("write an IPv6 printer as network:[ADDRESS]:9100 (got '%(value)s')"), value=body)
         port_text = tail[1:]
     elif body.count(":") > 1:
-        raise ValueError(f"write an IPv6 printer address in brackets, e.g. network:[{body}]:9100")
+        raise InvalidSetting(N_("write an IPv6 printer address in brackets, e.g. network:[%(value)s]:9100"), value=body)
     else:
         host, _, port_text = body.partition(":")
     if not host:
-        raise ValueError("a network printer needs a host, e.g. network:192.168.1.50:9100")
+        raise InvalidSetting(N_("a network printer needs a host, e.g. network:192.168.1.50:9100"))
     fields: dict[str, Any] = {"host": host}
     if port_text:
         if not port_text.isdigit() or len(port_text) > 5:
-            raise ValueError(f"the network port {port_text!r} is not a number between 1 and 65535")
+            raise InvalidSetting(N_("the network port '%(value)s' is not a number between 1 and 65535"),
+                                 value=port_text)
         fields["port"] = int(port_text)
     return fields
 

@@ -21,6 +21,17 @@ class DeviceError(Exception):
         self.params = params
 
 
+class InvalidSetting(ValueError):
+    """A device setting is refused: a printer connection string, a serial port path, a host or port the shop does
+    not allow. A ValueError (what callers of `parse()` always caught) that also carries an English msgid and its
+    params, like DeviceError, so the web layer shows it translated: `gettext(exc.message, **exc.params)`."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+
 class PrinterError(DeviceError):
     """The printer refused or lost a job; the caller retries the whole job later."""
 

@@ -20,6 +20,43 @@ from pos.models import PrintJob, Till, User
 MAX_BACKOFF_SECONDS = 60
 HOLD_AFTER = dt.timedelta(minutes=10)  # older than this when the printer comes back: wait for the cashier
 
+# What the devices page says after "check the printer", by the printer's answer (drivers.connectors.PrinterStatus).
+# Not reached and "offline" read the same, and for a network printer so does "no status answer": how the
+# connection failed (refused, timed out, unreachable, something else on the port) is never shown, only logged.
+STATUS_MESSAGES = {
+    "online": N_("The printer of %(till)s is ready."),
+    "paper_out": N_("The printer of %(till)s is out of paper."),
+    "offline": N_("The printer of %(till)s cannot be reached or is not ready: check that it is on, connected, "
+                  "with its cover closed."),
+    "unknown": N_("The printer of %(till)s does not report its state: print a test page to check it."),
+}
+# What the print queue stores as a job's last error: msgids (shown translated by the job_error filter); the
+# driver's detail goes to the log.
+JOB_UNREACHABLE = N_("The printer cannot be reached.")
+JOB_REFUSED = N_("The printer did not take the job.")
+JOB_BAD_PRINTER = N_("The printer connection is not valid.")
+JOB_CANNOT_RENDER = N_("This document cannot be printed; it is kept here.")
+JOB_WAITED = N_("Waited too long: it prints when you say so.")
+JOB_DISCARDED = N_("Discarded: not printed.")
+
+
+def status_message(kind: str, status: str) -> str:
+    """The msgid (with %(till)s) that answers a status request of a `kind` printer."""
+    if kind == "network" and status == "unknown":
+        status = "offline"  # connected to something that does not answer as a printer: told as not reached
+    return STATUS_MESSAGES.get(str(status), STATUS_MESSAGES["offline"])
+
+
+def job_error(exc: BaseException) -> str:
+    """The neutral, translatable last error of a job the printer did not print."""
+    from drivers.errors import PrinterOffline
+
+    if isinstance(exc, PrinterOffline | OSError):
+        return JOB_UNREACHABLE
+    if getattr(exc, "message", None) == N_("The printer connection is not valid: %(reason)s"):
+        return JOB_BAD_PRINTER
+    return JOB_REFUSED
+
 
 def folder_printer(app: Flask) -> str:
     return "folder:" + str(Path(app.instance_path) / "printer-out")
@@ -137,25 +174,27 @@ def process_due(printer: str, now: dt.datetime | None = None, limit: int = 20) -
             if utcnow() - job.created_at > HOLD_AFTER and job.kind != "drawer":
                 # Printed long after it was asked for (the server was down overnight, the printer was off):
                 # the customer has gone; the cashier decides on the till page.
-                job.status, job.last_error = "held", job.last_error or "waited too long"
+                job.status, job.last_error = "held", job.last_error or JOB_WAITED
                 continue
             job.status = "printing"
             job_id = job.id
         job = db.session.get(PrintJob, job_id)
         try:
             data, html = rendered(job)
-        except ValueError as exc:  # a document the receipt model refuses: kept, held, with the reason
+        except ValueError as exc:  # a document the receipt model refuses: kept, held, the reason logged
+            current_app.logger.error("cannot render print job %s: %s", job_id, exc)
             with write_transaction():
                 job = db.session.get(PrintJob, job_id)
-                job.status, job.last_error = "held", f"cannot render: {exc}"[:250]
+                job.status, job.last_error = "held", JOB_CANNOT_RENDER
             continue
         try:
             send(job, data, html)
         except (DeviceError, OSError) as exc:
+            current_app.logger.info("print job %s on %s: %s", job_id, printer, exc)
             with write_transaction():
                 job = db.session.get(PrintJob, job_id)
                 job.attempts += 1
-                job.last_error = str(exc)[:250]
+                job.last_error = job_error(exc)
                 job.next_attempt_at = utcnow() + backoff(job.attempts)
                 job.status = "held" if utcnow() - job.created_at > HOLD_AFTER else "queued"
             return printed
@@ -201,7 +240,7 @@ def discard(job_id: int, user: User) -> None:
         if job is None or job.status != "held":
             raise Conflict(N_("Only a held print job can be discarded."))
         job.status = "done"
-        job.last_error = "discarded by " + user.username
+        job.last_error = JOB_DISCARDED  # who: in the audit entry
         audit.record("print.discarded", actor=user, target_type="print_job", target_id=job.id)
 
 
@@ -321,7 +360,7 @@ def print_document(
         data, html = b"", ""
         job = enqueue(printer=printer_of(till), profile=profile, kind=kind, source_type=source_type,
                       source_id=source_id, data=data, html=html, document=document, till=till, user=user)
-        job.status, job.last_error = "held", f"cannot render: {exc}"[:250]
+        job.status, job.last_error = "held", JOB_CANNOT_RENDER
         return job
     return enqueue(
         printer=printer_of(till),

@@ -18,7 +18,9 @@ def test_devices_are_configured_per_till_and_audited(signed_in, client, demo_app
     form = {"csrf_token": csrf_token(client), "printer": "network:127.0.0.1:9100", "printer_profile": "POS-5890",
             "drawer_pin": "5", "scanner_port": "", "scale_port": "/dev/ttyUSB1", "scale_protocol": "cas",
             "display_port": "", "display_commands": ""}
-    assert client.post("/perangkat/kasir/TK01", data={**form, "printer": "teleport:somewhere"}).status_code == 302
+    refused = client.post("/perangkat/kasir/TK01", data={**form, "printer": "teleport:somewhere"})
+    assert refused.status_code == 422 and 'data-error-for="printer"' in refused.text
+    assert 'value="teleport:somewhere"' in refused.text  # the form comes back as it was sent
     with demo_app.app_context():
         assert db.session.scalar(sa.select(Till).where(Till.code == "TK01")).printer == ""  # refused, unchanged
     client.post("/perangkat/kasir/TK01", data=form)
@@ -33,7 +35,8 @@ def test_test_print_goes_through_the_queue_and_the_drawer_opens_at_once(signed_i
     signed_in("manajer")
     token = csrf_token(client)
     assert client.post("/perangkat/kasir/TK02/tes", data={"csrf_token": token}).status_code == 302
-    assert client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": ""}).status_code == 302
+    no_reason = client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": ""})
+    assert no_reason.status_code == 422 and 'data-error-for="reason"' in no_reason.text
     assert client.post("/perangkat/kasir/TK02/laci", data={"csrf_token": token, "reason": "tukar uang kecil"}
                        ).status_code == 302
     with demo_app.app_context():
@@ -190,7 +193,7 @@ def test_printer_connections_cannot_write_outside_printers(signed_in, client, de
 def test_a_changed_printer_takes_the_waiting_jobs_with_it(signed_in, client, demo_app):
     signed_in("manajer")
     base = {"csrf_token": csrf_token(client), "printer_profile": "TM-T20II", "drawer_pin": "2"}
-    client.post("/perangkat/kasir/TK01", data={**base, "printer": "network:127.0.0.1:1"})
+    client.post("/perangkat/kasir/TK01", data={**base, "printer": "network:127.0.0.1:9100"})
     client.post("/perangkat/kasir/TK01/tes", data={"csrf_token": base["csrf_token"]})
     client.post("/perangkat/kasir/TK01", data={**base, "printer": ""})
     with demo_app.app_context():
