@@ -6,12 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from ledger import accounts, export, journal, reports
-from ledger.models import JournalEntry, Posting
 from pos.db import db, write_transaction
 from pos.errors import PosError
 

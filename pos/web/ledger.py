@@ -16,10 +16,10 @@ from ledger.export import Table, to_csv, to_xlsx
 from ledger.models import Account, ClosedPeriod, ClosedYear, JournalEntry
 from pos.db import db, write_transaction
 from pos.errors import N_, InvalidInput, PosError
+from pos.formats import month_label
 from pos.models import BusinessUnit
 from pos.money import parse_rupiah
 from pos.permissions import require
-from pos.formats import month_label
 from pos.web import once
 from pos.web.params import clean_text, date_arg, form_date, form_text, parse_date_text, parse_int
 from pos.web.templating import local_today

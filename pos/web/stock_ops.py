@@ -9,7 +9,6 @@ changed."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,17 +33,18 @@ from inventory.models import (
 from ledger.models import JournalEntry
 from pos import audit
 from pos.db import db, write_transaction
-from pos.errors import N_, InvalidInput, PosError
+from pos.errors import N_, Conflict, InvalidInput, PosError
 from pos.models import AuditEntry
 from pos.money import parse_decimal, parse_quantity, parse_rupiah
 from pos.permissions import has_permission, require
+from pos.web import once
+from pos.web.params import parse_date_text
 from pos.web.templating import local_today
 
 bp = Blueprint("stock_ops", __name__, url_prefix="/gudang")
 
 MAX_LINES = 10
 RECENT = 10
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 KINDS = ("receipt", "transfer", "count", "write_off", "supplier_return")
 KIND_LABELS = {
     "receipt": _l("Goods receipt"),
@@ -92,25 +92,21 @@ def _status(exc: PosError) -> int:
     return 409 if exc.status == 409 else 400
 
 
-def _date(text: str | None) -> dt.date | None:
+def _date(text: str | None, field: str = "date") -> dt.date | None:
     text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        if not ISO_DATE.match(text):
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(N_("'%(text)s' is not a date; write it as YYYY-MM-DD."), text=text[:20]) from None
+    return parse_date_text(text, field) if text else None
 
 
 def _document_date(text: str | None) -> dt.date:
-    """A document's date: today when left empty, never in the future."""
+    """A document's date: today when left empty; never in the future, before the books' start or in a closed
+    month (the same rule as the journal entry it posts)."""
+    from ledger import journal
+
     today = local_today()
     value = _date(text) or today
     if value > today:
-        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.isoformat())
-    return value
+        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.strftime("%d/%m/%Y")).at("date")
+    return journal.check_date(value)
 
 
 def _location(code: str | None, *, karantina: bool = True) -> Location:
@@ -326,7 +322,8 @@ def _receipt_line(form: dict, n: int, today: dt.date) -> services.ReceiptLine:
     if cost < 0:
         raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
     return services.ReceiptLine(found.product, unit, quantity, cost, form.get(f"lot_{n}", "").strip(),
-                                _date(form.get(f"expiry_{n}")), ppn=_optional_rupiah(form.get(f"ppn_{n}")))
+                                _date(form.get(f"expiry_{n}"), f"expiry_{n}"),
+                                ppn=_optional_rupiah(form.get(f"ppn_{n}")))
 
 
 def _receipt_input(form: dict, today: dt.date) -> services.ReceiptInput:
@@ -364,8 +361,10 @@ def receipt():
     form = request.form.to_dict()
     try:
         with write_transaction():
+            once.claim("stock:receipt")
             document = services.receive_goods(_receipt_input(form, local_today()), g.user)
             doc_id, number = document.id, document.number
+            once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:
         _flash_error(exc)
         return _receipt_page(form, _status(exc))
@@ -442,9 +441,11 @@ def receive_transfer(doc_id: int):
     _document_or_404(doc_id)
     try:
         with write_transaction():
+            once.claim("stock:transfer_in")
             found = _document_or_404(doc_id)
             services.receive_transfer(found, g.user, local_today())
             number = found.number
+            once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:
         _flash_error(exc)
         return _document_page(_document_or_404(doc_id), _status(exc))
@@ -515,8 +516,10 @@ def transfer():
             destination = _location(form.get("to"), karantina=False)
             date = _document_date(form.get("date"))
             requests = _transfer_requests(_lines(form, today, TRANSFER_FIELDS))
+            once.claim("stock:transfer_out")
             sent = services.send_transfer(source, destination, requests, date, g.user)
             doc_id, number = sent.id, sent.number
+            once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:
         _flash_error(exc)
         return _transfer_page(form, _status(exc))
@@ -559,6 +562,21 @@ def _variances(document: StockDocument) -> dict:
             value = -value
         rows.append({"line": line, "books": books, "counted": counted, "variance": variance, "value": value})
     return {"rows": rows, "surplus": surplus, "shortage": shortage, "net": surplus - shortage}
+
+
+def _confirm_variances(document: StockDocument) -> None:
+    """Approving a count books its variances: the approver confirms the amounts they saw, and if sales or receipts
+    changed them since, sees them again before anything is posted."""
+    variances = _variances(document)
+    if not (variances["surplus"] or variances["shortage"]):
+        return
+    if request.form.get("confirm") != "1":
+        raise InvalidInput(N_("Tick the box to confirm the surplus and the shortage that will be posted.")).at(
+            "confirm")
+    seen = (request.form.get("surplus", ""), request.form.get("shortage", ""))
+    if seen != (str(variances["surplus"]), str(variances["shortage"])):
+        raise Conflict(N_("The variances changed since the page was shown: check them and approve again.")).at(
+            "confirm")
 
 
 def _sheet_lines(document: StockDocument) -> list:
@@ -667,8 +685,12 @@ def approve_count(doc_id: int):
             # The service refuses whoever opened the count; whoever typed counts into it may not approve either.
             if _counted_by(sheet, g.user.username):
                 raise InvalidInput(N_("Someone other than the counter approves the count."))
+            if sheet.status == "counted":
+                _confirm_variances(sheet)
+            once.claim("stock:count_approval")
             services.approve_count(sheet, g.user, local_today())
             number = sheet.number
+            once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:
         _flash_error(exc)
         return _count_page(_count_or_404(doc_id), None, _status(exc))
@@ -712,6 +734,7 @@ def _goods_out(kind: str):
         return _goods_out_page(kind, form, checked=True)
     try:
         with write_transaction():
+            once.claim(f"stock:{kind}")
             location = _location(form.get("location"))
             date = _document_date(form.get("date"))
             if kind == "write_off":
@@ -721,6 +744,7 @@ def _goods_out(kind: str):
                 done = services.return_to_supplier(location, supplier, _out_lines(form, today),
                                                    form.get("reason", ""), date, g.user)
             doc_id, number = done.id, done.number
+            once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:
         _flash_error(exc)
         return _goods_out_page(kind, form, _status(exc))

@@ -55,7 +55,8 @@ def without_guards(*statements: str, **params) -> None:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         else:
             for name in ("journal_entry_posted_is_final", "journal_entry_posted_not_deleted",
-                         "posting_posted_not_deleted", "posting_posted_is_final", "journal_entry_post_checks", "journal_entry_insert_as_draft",
+                         "posting_posted_not_deleted", "posting_posted_is_final", "journal_entry_post_checks",
+                         "journal_entry_insert_as_draft",
                          "posting_insert_into_draft_only", "journal_entry_no_replace", "posting_no_replace"):
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         for statement in statements:
@@ -239,7 +240,8 @@ def test_accounts_and_join_dates_that_feed_a_closed_year_do_not_change(books):
         journal.close_month(2025, 1, "pengurus")
     member_id = member.id
     kas = db.session.scalar(sa.select(Account.id).where(Account.key == "kas:TK"))
-    for statement in ("UPDATE account SET type = 'expense' WHERE id = :a", "UPDATE account SET code = '9-9' WHERE id = :a",
+    for statement in ("UPDATE account SET type = 'expense' WHERE id = :a",
+                      "UPDATE account SET code = '9-9' WHERE id = :a",
                       "DELETE FROM account WHERE id = :a",
                       "UPDATE member SET join_date = '2025-03-01' WHERE id = :m",
                       "UPDATE slip SET amount = 1 WHERE member_id = :m", "DELETE FROM slip WHERE member_id = :m"):

@@ -434,7 +434,15 @@ def test_the_managers_approval_posts_the_adjustment_and_leaves_no_drift(wh, toda
     post(gudang, f"/gudang/opname/{doc_id}/hitung", {f"count_{line_id}": "735", "found_sku": "OBT-PCT500",
                                                      "found_lot": "FOUND1", "found_qty": "90"})
     before, _ = books(wh)
-    response = post(manager, f"/gudang/opname/{doc_id}/setujui", {})
+    page = manager.get(f"/gudang/opname/{doc_id}").text  # the approver sees the amounts and confirms them
+    assert "Rp 56.000" in page and "Rp 36.000" in page
+    unconfirmed = post(manager, f"/gudang/opname/{doc_id}/setujui", {"surplus": "36000", "shortage": "56000"})
+    assert unconfirmed.status_code == 400
+    stale = post(manager, f"/gudang/opname/{doc_id}/setujui", {"surplus": "36000", "shortage": "1", "confirm": "1"})
+    assert stale.status_code == 409  # not the amounts the books hold now
+    assert books(wh)[0] == before
+    response = post(manager, f"/gudang/opname/{doc_id}/setujui", {"surplus": "36000", "shortage": "56000",
+                                                                  "confirm": "1"})
     assert doc_id_from(response) == doc_id
     assert on_hand(wh, "BRS-PREMIUM", "GD-GUDANG") == Decimal(735)
     assert on_hand(wh, "OBT-PCT500", "GD-GUDANG", "FOUND1") == Decimal(90)
