@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pos import audit
-from pos.db import db, utcnow, write_transaction
+from pos.db import UTCDateTime, db, utcnow, write_transaction
 from pos.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
-from pos.models import ApiToken, Approval, LoginThrottle, Role, Till, User, UserSession
+from pos.models import ApiToken, Approval, AuditEntry, LoginThrottle, Role, Till, User, UserSession
 from pos.permissions import has_permission
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$", re.ASCII)
@@ -100,123 +102,206 @@ def parse_role(value: str) -> Role:
 
 
 # --- throttling -----------------------------------------------------------------------------------
+#
+# Every attempt is counted before its secret is checked, in a short write transaction of its own, with one atomic
+# statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING): the attempt takes the next slot, and the slot after the
+# last allowed one locks the name. So however many guesses arrive at once, at most `login_max_failures` of them are
+# checked. A wrong secret leaves its count (and locks the name at the limit); a right one is let in only if the name
+# is still not locked after the check, and only then clears the count: a success while locked is a failure.
 
 
-def _check_not_locked(name: str, now: dt.datetime) -> None:
-    throttle = db.session.get(LoginThrottle, name)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise AccountLocked(LOCKED, minutes=minutes)
+def _lock_minutes(locked_until: dt.datetime, now: dt.datetime) -> int:
+    return max(1, int((locked_until - now).total_seconds() // 60) + 1)
 
 
-def _record_failure(name: str, now: dt.datetime, ip: str, via: str) -> bool:
-    """Count a failure for the typed name; returns True when this failure locked it."""
+def _locked_until(name: str, now: dt.datetime) -> dt.datetime | None:
+    until = db.session.scalar(sa.select(LoginThrottle.locked_until).where(LoginThrottle.username == name))
+    return until if until is not None and until > now else None
+
+
+def _count_attempt(name: str, ip: str, via: str) -> None:
+    """Take a slot for this attempt before its secret is checked; refuse it (AccountLocked) when the name is locked
+    or when this attempt is one more than allowed, which locks the name."""
     s = _settings()
-    throttle = db.session.get(LoginThrottle, name)
-    if throttle is None:
-        throttle = LoginThrottle(username=name, failures=0)
-        db.session.add(throttle)
-    window = dt.timedelta(minutes=s["login_lock_minutes"])
-    if throttle.last_failure_at and now - throttle.last_failure_at > window:
-        throttle.failures = 0
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    user = db.session.scalar(sa.select(User).where(User.username == name))
-    audit.record("login.failed", actor=user, actor_name=name, after={"via": via, "failures": throttle.failures}, ip=ip)
-    if throttle.failures >= s["login_max_failures"]:
-        throttle.locked_until = now + window
-        throttle.failures = 0
-        audit.record(
-            "login.locked",
-            actor=user,
-            actor_name=name,
-            target_type="user",
-            target_id=name,
-            after={"locked_until": throttle.locked_until.isoformat(), "via": via},
-            ip=ip,
+    limit, window = s["login_max_failures"], dt.timedelta(minutes=s["login_lock_minutes"])
+    table = LoginThrottle.__table__
+    c = table.c
+    locked_at = None
+    with write_transaction():
+        now = utcnow()
+        lock_until = now + window
+        # A lock that ended, or a last failure longer ago than the window, starts the count afresh.
+        # (Each part is true or false, never NULL, so that NOT fresh is what it says.)
+        fresh = sa.or_(
+            sa.and_(c.locked_until.is_not(None), c.locked_until <= now),
+            c.last_failure_at.is_(None),
+            sa.and_(c.last_failure_at.is_not(None), c.last_failure_at < now - window),
         )
-        return True
-    return False
+        dialect = db.session.get_bind().dialect.name
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+        statement = (
+            insert.values(username=name, failures=1, last_failure_at=now, locked_until=None)
+            .on_conflict_do_update(
+                index_elements=[c.username],
+                set_={
+                    "failures": sa.case((fresh, 1), else_=c.failures + 1),
+                    "last_failure_at": now,
+                    "locked_until": sa.case(
+                        (sa.and_(sa.not_(fresh), c.failures >= limit), sa.literal(lock_until, UTCDateTime())),
+                        else_=sa.null(),
+                    ),
+                },
+                where=sa.or_(c.locked_until.is_(None), c.locked_until <= now),
+            )
+            .returning(c.failures, c.locked_until)
+        )
+        row = db.session.execute(statement).first()
+        if row is None:  # locked already: not counted, not checked
+            locked_at = _locked_until(name, now) or lock_until
+        elif row.locked_until is not None:  # one attempt more than allowed: it locks the name, unchecked
+            locked_at = row.locked_until
+            user = db.session.scalar(sa.select(User).where(User.username == name))
+            audit.record(
+                "login.locked", actor=user, actor_name=name, target_type="user", target_id=name,
+                after={"locked_until": locked_at.isoformat(), "via": via, "attempts": row.failures}, ip=ip,
+            )
+    if locked_at is not None:
+        raise AccountLocked(LOCKED, minutes=_lock_minutes(locked_at, now))
 
 
-def _clear_failures(name: str) -> None:
-    throttle = db.session.get(LoginThrottle, name)
-    if throttle is not None:
-        db.session.delete(throttle)
+def _record_failure(name: str, ip: str, via: str, till: str | None = None, *, locked: bool = False) -> int | None:
+    """A checked secret was wrong (or right while locked): its attempt is counted already; lock the name when the count
+    has reached the limit. Returns the minutes of the lock the name is under now, if any."""
+    s = _settings()
+    c = LoginThrottle.__table__.c
+    with write_transaction():
+        now = utcnow()
+        lock_until = now + dt.timedelta(minutes=s["login_lock_minutes"])
+        user = db.session.scalar(sa.select(User).where(User.username == name))
+        took_lock = db.session.execute(
+            sa.update(LoginThrottle.__table__)
+            .where(c.username == name, c.failures >= s["login_max_failures"],
+                   sa.or_(c.locked_until.is_(None), c.locked_until <= now))
+            .values(locked_until=lock_until)
+        ).rowcount
+        failures = db.session.scalar(sa.select(LoginThrottle.failures).where(LoginThrottle.username == name))
+        detail = {"via": via, "failures": failures}
+        if till:
+            detail["till"] = till
+        if locked:
+            detail["locked"] = True
+        audit.record("login.failed", actor=user, actor_name=name, after=detail, ip=ip)
+        if took_lock:
+            audit.record(
+                "login.locked", actor=user, actor_name=name, target_type="user", target_id=name,
+                after={"locked_until": lock_until.isoformat(), "via": via}, ip=ip,
+            )
+        until = _locked_until(name, now)
+    return _lock_minutes(until, now) if until else None
+
+
+def _settle_success(name: str) -> dt.datetime | None:
+    """Inside the caller's write transaction, after a right secret: clear the name's count unless it is locked (a
+    lock taken while the secret was being checked holds). Returns the lock's end when locked."""
+    now = utcnow()
+    c = LoginThrottle.__table__.c
+    db.session.execute(
+        sa.delete(LoginThrottle.__table__).where(
+            c.username == name, sa.or_(c.locked_until.is_(None), c.locked_until <= now)
+        )
+    )
+    return _locked_until(name, now)
+
+
+def _refuse_locked_success(name: str, ip: str, via: str, till: str | None = None) -> None:
+    minutes = _record_failure(name, ip, via, till, locked=True)
+    raise AccountLocked(LOCKED, minutes=minutes or _settings()["login_lock_minutes"])
 
 
 def unlock(username: str, *, actor: User | None, approver: User | None = None, ip: str = "") -> None:
     name = normalise_username(username)
     with write_transaction():
-        throttle = db.session.get(LoginThrottle, name)
-        if throttle is None or not throttle.locked_until:
-            return
-        before = {"locked_until": throttle.locked_until.isoformat()}
-        db.session.delete(throttle)
-        audit.record(
-            "login.unlocked", actor=actor, approver=approver, target_type="user", target_id=name, before=before, ip=ip
-        )
+        _lift_lock(name, actor=actor, approver=approver, ip=ip)
+
+
+def _lift_lock(name: str, *, actor: User | None, approver: User | None = None, ip: str = "") -> bool:
+    throttle = db.session.get(LoginThrottle, name)
+    if throttle is None or not throttle.locked_until:
+        return False
+    before = {"locked_until": throttle.locked_until.isoformat()}
+    db.session.delete(throttle)
+    audit.record(
+        "login.unlocked", actor=actor, approver=approver, target_type="user", target_id=name, before=before, ip=ip
+    )
+    return True
 
 
 def is_locked(username: str) -> bool:
-    throttle = db.session.get(LoginThrottle, normalise_username(username))
-    return bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
+    return _locked_until(normalise_username(username), utcnow()) is not None
 
 
 # --- sign in --------------------------------------------------------------------------------------
 
 
-def _verify(name: str, secret: str, which: str) -> User | None:
-    """Check a password or PIN outside any write transaction: hashing takes ~100 ms and must not hold the
-    database's write lock. Unknown names are checked against a dummy hash so timing tells nothing."""
+def _verify(name: str, secret: str, which: str, *, ip: str, via: str) -> User | None:
+    """Count the attempt, then check a password or PIN outside any transaction: hashing takes ~100 ms and must hold
+    neither the database's write lock nor a connection. Unknown names are checked against a dummy hash so timing
+    tells nothing."""
     secret = (secret if isinstance(secret, str) else "")[:MAX_SECRET_LENGTH]
-    _check_not_locked(name, utcnow())
-    user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
+    _count_attempt(name, ip, via)
+    user = db.session.scalar(sa.select(User).where(User.username == name)) if name != "?" else None
     stored = getattr(user, which) if user is not None else None
+    usable = bool(stored and user.active)
+    db.session.rollback()  # end the read transaction (and give back its connection) before the slow check
     ok = check_password_hash(stored or _dummy_hash(), secret)
-    db.session.rollback()  # end the read transaction before the short write that records the outcome
-    return user if (ok and stored and user.active) else None
+    return user if (ok and usable) else None
 
 
-def _fail(name: str, ip: str, via: str, message: str) -> None:
-    with write_transaction():
-        locked_now = _record_failure(name or "?", utcnow(), ip, via)
-    if locked_now:
-        raise AccountLocked(LOCKED, minutes=_settings()["login_lock_minutes"])
+def _fail(name: str, ip: str, via: str, message: str, till: str | None = None) -> None:
+    minutes = _record_failure(name, ip, via, till)
+    if minutes is not None:
+        raise AccountLocked(LOCKED, minutes=minutes)
     raise AuthenticationFailed(message)
 
 
 def sign_in_with_password(username: str, password: str, *, ip: str = "", replaces: str | None = None) -> SessionStart:
     """Check a password (throttled per typed name) and open a new server-side session."""
-    name = normalise_username(username)
-    user = _verify(name, password, "password_hash")
+    name = normalise_username(username) or "?"
+    user = _verify(name, password, "password_hash", ip=ip, via="password")
     if user is None:
         _fail(name, ip, "password", WRONG_CREDENTIALS)
     with write_transaction():
-        _check_not_locked(name, utcnow())  # a lock taken while the hash was being checked still counts
-        user = db.session.get(User, user.id)
-        _clear_failures(name)
-        start = _open_session(user, "password", None, ip, replaces)
-        audit.record("login.success", actor=user, after={"via": "password"}, ip=ip)
+        if _settle_success(name) is None:  # a lock taken while the hash was being checked still counts
+            user = db.session.get(User, user.id)
+            start = _open_session(user, "password", None, ip, replaces)
+            audit.record("login.success", actor=user, after={"via": "password"}, ip=ip)
+        else:
+            start = None
+    if start is None:
+        _refuse_locked_success(name, ip, "password")
     return start
 
 
 def sign_in_with_pin(username: str, pin: str, till: Till, *, ip: str = "", replaces: str | None = None) -> SessionStart:
     """Switch the cashier on a till: a short PIN instead of the password, for till work only."""
-    name = normalise_username(username)
-    till_id = till.id
-    user = _verify(name, pin, "pin_hash")
+    name = normalise_username(username) or "?"
+    till_id, till_code = till.id, till.code
+    user = _verify(name, pin, "pin_hash", ip=ip, via="pin")
     if user is None or not has_permission(user.role, "till.operate"):
-        _fail(name, ip, "pin", WRONG_PIN)
+        _fail(name, ip, "pin", WRONG_PIN, till_code)
     with write_transaction():
-        _check_not_locked(name, utcnow())
-        user = db.session.get(User, user.id)
-        till = db.session.get(Till, till_id)
-        _clear_failures(name)
-        start = _open_session(user, "pin", till, ip, replaces)
-        audit.record(
-            "till.cashier_switched", actor=user, target_type="till", target_id=till.code, after={"via": "pin"}, ip=ip
-        )
+        if _settle_success(name) is None:
+            user = db.session.get(User, user.id)
+            till = db.session.get(Till, till_id)
+            start = _open_session(user, "pin", till, ip, replaces)
+            audit.record(
+                "till.cashier_switched", actor=user, target_type="till", target_id=till.code, after={"via": "pin"},
+                ip=ip,
+            )
+        else:
+            start = None
+    if start is None:
+        _refuse_locked_success(name, ip, "pin", till_code)
     return start
 
 
@@ -334,12 +419,14 @@ def revoke_tokens(username: str, *, actor: User | None = None) -> int:
 def verify_approver(approver_username: str, pin: str, *, ip: str = "") -> User:
     """A manager or board member proves presence with their own PIN. A wrong PIN, or the PIN of someone who
     may not approve, gets the same answer and counts against that name like a wrong password."""
-    name = normalise_username(approver_username)
-    approver = _verify(name, pin, "pin_hash")
+    name = normalise_username(approver_username) or "?"
+    approver = _verify(name, pin, "pin_hash", ip=ip, via="approval")
     if approver is None or not has_permission(approver.role, "approvals.grant"):
         _fail(name, ip, "approval", WRONG_PIN)
     with write_transaction():
-        _clear_failures(name)
+        locked = _settle_success(name) is not None  # a lock taken while the PIN was being checked holds
+    if locked:
+        _refuse_locked_success(name, ip, "approval")
     return db.session.get(User, approver.id)
 
 
@@ -403,17 +490,83 @@ def use_approval(token: object, action: str, requester: User, used_for: str, **e
     return row.approver
 
 
-def unlock_with_approval(username: str, approver_username: str, pin: str, *, ip: str = "") -> User:
-    """A locked-out cashier is let back in on the till by a manager's PIN. The manager's PIN is checked
-    first, so this public form tells a stranger nothing about which usernames exist."""
+TILL_UNLOCK_ROLE = N_(
+    "Only a cashier's PIN lock can be lifted at the till; the board unlocks this account under Users."
+)
+TILL_UNLOCK_OUTLET = N_("%(username)s works at another outlet: a manager there can lift the lock.")
+TILL_UNLOCK_NOT_LOCKED = N_("%(username)s is not locked out.")
+TILL_UNLOCK_PASSWORD = N_(
+    "This lock came from wrong passwords: only the board can lift it, under Users, or it ends by itself in "
+    "%(minutes)d minutes."
+)
+TILL_UNLOCK_OTHER_TILL = N_("%(username)s was locked out at another till: lift the lock at that till.")
+_RESETS = ("login.success", "till.cashier_switched")
+
+
+def _may_unlock_at_till(user: User) -> bool:
+    """Till roles only: whoever may approve, manage users or work the back office is unlocked by the board."""
+    return has_permission(user.role, "till.operate") and not any(
+        has_permission(user.role, p) for p in ("approvals.grant", "users.manage")
+    )
+
+
+def _lock_is_from_pins_at(name: str, till_code: str, locked_until: dt.datetime) -> bool | None:
+    """Whether every failure behind the name's lock was a wrong PIN at this till: True; a wrong password among them
+    (or a PIN checked anywhere else than a till sign-in): None; PINs at another till only: False. The failures are
+    read from the audit log, from the last time the count was cleared (a success or an unlock) or, at the earliest,
+    as far back as a chain of failures within the window could have started."""
+    s = _settings()
+    window = dt.timedelta(minutes=s["login_lock_minutes"])
+    since = locked_until - window * (s["login_max_failures"] + 1)
+    e = AuditEntry
+    reset = db.session.scalar(
+        sa.select(sa.func.max(e.at)).where(
+            e.at >= since,
+            sa.or_(
+                sa.and_(e.action.in_(_RESETS), e.actor_name == name),
+                sa.and_(e.action == "login.unlocked", e.target_id == name),
+            ),
+        )
+    )
+    failures = db.session.scalars(
+        sa.select(e.after).where(e.action == "login.failed", e.actor_name == name, e.at >= max(since, reset or since))
+    ).all()
+    vias = [(f or {}).get("via") for f in failures]
+    if any(via != "pin" for via in vias):
+        return None
+    return all((f or {}).get("till") == till_code for f in failures)
+
+
+def unlock_with_approval(username: str, approver_username: str, pin: str, till: Till, *, ip: str = "") -> User:
+    """A cashier locked out by wrong PINs at this till is let back in by a manager's PIN. The manager's PIN is checked
+    first, so this public form tells a stranger nothing about which usernames exist. Never a password lock (a
+    manager's PIN would otherwise buy endless password guesses), never a manager's or the board's account, never a
+    cashier of another outlet or one locked out at another till: those are the board's, on the Users page."""
+    till_id, till_code = till.id, till.code
     approver = verify_approver(approver_username, pin, ip=ip)
     user = _get_user(username)
     if approver.id == user.id:
         raise PermissionDenied(N_("Someone else must approve your own request."))
+    if not _may_unlock_at_till(user):
+        raise PermissionDenied(TILL_UNLOCK_ROLE)
     with write_transaction():
-        audit.record("approval.unlock", actor=db.session.get(User, user.id), approver=db.session.get(User, approver.id),
+        user = db.session.get(User, user.id)
+        till = db.session.get(Till, till_id)
+        if user.outlet_id is not None and user.outlet_id != till.outlet_id:
+            raise PermissionDenied(TILL_UNLOCK_OUTLET, username=user.username)
+        now = utcnow()
+        locked_until = _locked_until(user.username, now)
+        if locked_until is None:
+            raise Conflict(TILL_UNLOCK_NOT_LOCKED, username=user.username)
+        from_pins = _lock_is_from_pins_at(user.username, till_code, locked_until)
+        if from_pins is None:
+            raise PermissionDenied(TILL_UNLOCK_PASSWORD, minutes=_lock_minutes(locked_until, now))
+        if not from_pins:
+            raise PermissionDenied(TILL_UNLOCK_OTHER_TILL, username=user.username)
+        approver = db.session.get(User, approver.id)
+        audit.record("approval.unlock", actor=user, approver=approver, target_type="till", target_id=till_code,
                      after={"user": user.username}, ip=ip)
-    unlock(user.username, actor=user, approver=approver, ip=ip)
+        _lift_lock(user.username, actor=user, approver=approver, ip=ip)
     return user
 
 

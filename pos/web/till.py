@@ -244,13 +244,15 @@ def sign_in(code: str):
 @bp.post("/<code>/buka-kunci")
 @public
 def unlock(code: str):
-    """A cashier locked out by wrong PINs is let back in when a manager types their own PIN."""
+    """A cashier locked out by wrong PINs at this till is let back in when a manager types their own PIN (only that:
+    see auth.unlock_with_approval)."""
     till = _till(code)
     try:
         user = auth.unlock_with_approval(
             request.form.get("username", ""),
             request.form.get("manager", ""),
             request.form.get("manager_pin", ""),
+            till,
             ip=client_ip(),
         )
     except PosError as exc:
