@@ -202,71 +202,256 @@ class StatementLine:
     amount: int
     account: Account | None = None
     indent: int = 1
+    member: int = 0  # the part of `amount` that belongs to member business (income statement only)
+
+    @property
+    def non_member(self) -> int:
+        return self.amount - self.member
+
+
+def _sum(lines: list[StatementLine]) -> int:
+    return sum(line.amount for line in lines)
 
 
 @dataclass
 class IncomeStatement:
+    """Laporan hasil usaha with member business (partisipasi anggota) and non-member business apart.
+
+    Revenue accounts carry their segment. HPP and other costs of a journal entry whose revenue is of one segment
+    (a sale, a return, their reversals) belong to that segment; costs that cannot be traced that way (salaries,
+    rent, stock variances, other income) are split by each unit's revenue share (see `split_by_share` and
+    docs/ledger.md, *Partisipasi anggota*). Every line's member and non-member parts add up to the line."""
+
     scope: Scope
-    member_revenue: list[StatementLine] = field(default_factory=list)
+    member_revenue: list[StatementLine] = field(default_factory=list)  # partisipasi bruto anggota
     non_member_revenue: list[StatementLine] = field(default_factory=list)
-    cost_of_sales: list[StatementLine] = field(default_factory=list)
-    expenses: list[StatementLine] = field(default_factory=list)
-    other_income: list[StatementLine] = field(default_factory=list)
+    member_cost_of_sales: list[StatementLine] = field(default_factory=list)  # beban pokok partisipasi
+    non_member_cost_of_sales: list[StatementLine] = field(default_factory=list)  # HPP non-anggota
+    expenses: list[StatementLine] = field(default_factory=list)  # beban usaha, each line split
+    other_income: list[StatementLine] = field(default_factory=list)  # each line split
 
     @property
     def total_member_revenue(self) -> int:
-        return sum(line.amount for line in self.member_revenue)
+        """Partisipasi bruto anggota."""
+        return _sum(self.member_revenue)
 
     @property
     def total_non_member_revenue(self) -> int:
-        return sum(line.amount for line in self.non_member_revenue)
+        return _sum(self.non_member_revenue)
 
     @property
     def total_revenue(self) -> int:
         return self.total_member_revenue + self.total_non_member_revenue
 
     @property
+    def total_member_cost_of_sales(self) -> int:
+        """Beban pokok partisipasi."""
+        return _sum(self.member_cost_of_sales)
+
+    @property
+    def total_non_member_cost_of_sales(self) -> int:
+        return _sum(self.non_member_cost_of_sales)
+
+    @property
     def total_cost_of_sales(self) -> int:
-        return sum(line.amount for line in self.cost_of_sales)
+        return self.total_member_cost_of_sales + self.total_non_member_cost_of_sales
+
+    @property
+    def cost_of_sales(self) -> list[StatementLine]:
+        """HPP per account, both segments together."""
+        lines: dict[int, StatementLine] = {}
+        for line in self.member_cost_of_sales + self.non_member_cost_of_sales:
+            key = line.account.id if line.account else id(line)
+            if key in lines:
+                lines[key].amount += line.amount
+                lines[key].member += line.member
+            else:
+                lines[key] = StatementLine(line.label, line.amount, line.account, line.indent, line.member)
+        return sorted(lines.values(), key=lambda line: line.label)
+
+    @property
+    def net_participation(self) -> int:
+        """Partisipasi neto: partisipasi bruto minus beban pokok partisipasi."""
+        return self.total_member_revenue - self.total_member_cost_of_sales
+
+    @property
+    def non_member_gross_profit(self) -> int:
+        """Laba (rugi) kotor dengan non-anggota."""
+        return self.total_non_member_revenue - self.total_non_member_cost_of_sales
 
     @property
     def gross_result(self) -> int:
-        return self.total_revenue - self.total_cost_of_sales
+        return self.net_participation + self.non_member_gross_profit
 
     @property
     def total_expenses(self) -> int:
-        return sum(line.amount for line in self.expenses)
+        return _sum(self.expenses)
+
+    @property
+    def member_expenses(self) -> int:
+        return sum(line.member for line in self.expenses)
+
+    @property
+    def non_member_expenses(self) -> int:
+        return self.total_expenses - self.member_expenses
 
     @property
     def total_other_income(self) -> int:
-        return sum(line.amount for line in self.other_income)
+        return _sum(self.other_income)
+
+    @property
+    def member_other_income(self) -> int:
+        return sum(line.member for line in self.other_income)
+
+    @property
+    def non_member_other_income(self) -> int:
+        return self.total_other_income - self.member_other_income
+
+    @property
+    def member_surplus(self) -> int:
+        """SHU from member business: the basis of jasa anggota."""
+        return self.net_participation - self.member_expenses + self.member_other_income
+
+    @property
+    def non_member_surplus(self) -> int:
+        """SHU from non-member business."""
+        return self.non_member_gross_profit - self.non_member_expenses + self.non_member_other_income
 
     @property
     def surplus(self) -> int:
-        """Sisa hasil usaha of the period: negative is a loss."""
+        """Sisa hasil usaha of the period: negative is a loss. Always member_surplus + non_member_surplus."""
         return self.gross_result - self.total_expenses + self.total_other_income
 
 
+def split_by_share(amount: int, member_weight: int, non_member_weight: int) -> tuple[int, int]:
+    """`amount` (whole rupiah, either sign) split in proportion to the two weights, adding up exactly: the member
+    part is rounded to the nearest rupiah (a half rounds up), the non-member part is the rest. Negative weights
+    count as zero; with no weight at all everything is member business."""
+    m, n = max(member_weight, 0), max(non_member_weight, 0)
+    if m + n == 0:
+        return amount, 0
+    member = (2 * amount * m + m + n) // (2 * (m + n))
+    return member, amount - member
+
+
+def _entry_segments(scope: Scope):
+    """Per journal entry of the period with segment revenue: the lowest and highest segment of that revenue (the
+    same when the entry's revenue is all member or all non-member business)."""
+    return (
+        sa.select(
+            Posting.entry_id.label("entry_id"),
+            sa.func.min(Account.segment).label("seg_low"),
+            sa.func.max(Account.segment).label("seg_high"),
+        )
+        .join(Posting.entry)
+        .join(Posting.account)
+        .where(
+            JournalEntry.posted.is_(True),
+            JournalEntry.date.between(scope.start, scope.end),
+            JournalEntry.source_type.not_in(CLOSING_SOURCES),
+            Account.type == AccountType.REVENUE,
+            Account.segment.is_not(None),
+        )
+        .group_by(Posting.entry_id)
+        .subquery()
+    )
+
+
+def _segment_sums(scope: Scope) -> list[tuple[int, int | None, MemberSegment | None, int, int]]:
+    """(account, unit, traced segment or None, debit, credit) of the period's revenue, cost and expense postings,
+    closing entries left out: one GROUP BY over the postings, each posting's entry classified by its revenue."""
+    segments = _entry_segments(scope)
+    query = _posted(
+        sa.select(Posting)
+        .join(Posting.entry)
+        .join(Posting.account)
+        .outerjoin(segments, segments.c.entry_id == Posting.entry_id)
+        .where(Account.type.in_([AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE])),
+        scope,
+        exclude_closing=True,
+    ).with_only_columns(
+        Posting.account_id,
+        Posting.unit_id,
+        segments.c.seg_low,
+        segments.c.seg_high,
+        sa.func.sum(Posting.debit),
+        sa.func.sum(Posting.credit),
+    ).group_by(Posting.account_id, Posting.unit_id, segments.c.seg_low, segments.c.seg_high)
+    rows = []
+    for account_id, unit_id, low, high, d, c in db.session.execute(query):
+        rows.append((account_id, unit_id, MemberSegment(low) if low is not None and low == high else None,
+                     int(d or 0), int(c or 0)))
+    return rows
+
+
+def _cooperative_revenue_share(scope: Scope) -> dict[MemberSegment, int]:
+    """Member and non-member revenue of the whole cooperative in the period (every unit): the share used for costs
+    of units without revenue of their own."""
+    rows = db.session.execute(
+        _posted(
+            sa.select(Posting).join(Posting.entry).join(Posting.account).where(
+                Account.type == AccountType.REVENUE, Account.segment.is_not(None)),
+            Scope(scope.start, scope.end),
+            exclude_closing=True,
+        ).with_only_columns(Account.segment, sa.func.sum(Posting.credit - Posting.debit)).group_by(Account.segment)
+    )
+    return {MemberSegment(segment): int(total or 0) for segment, total in rows}
+
+
 def income_statement(scope: Scope) -> IncomeStatement:
-    sums = _sums(_posted(_base(), scope, exclude_closing=True))
-    statement = IncomeStatement(scope)
-    for account in accounts():
-        if account.id not in sums or not account.type.temporary:
-            continue
-        d, c = sums[account.id]
+    rows = _segment_sums(scope)
+    by_id = {account.id: account for account in accounts()}
+    # Revenue share per unit (revenue accounts always carry their segment).
+    unit_share: dict[int | None, dict[MemberSegment, int]] = {}
+    for account_id, unit_id, _traced, d, c in rows:
+        account = by_id[account_id]
+        if account.type == AccountType.REVENUE and account.segment is not None:
+            share = unit_share.setdefault(unit_id, {})
+            share[account.segment] = share.get(account.segment, 0) + c - d
+    fallback = _cooperative_revenue_share(scope)
+
+    def weights(unit_id: int | None) -> tuple[int, int]:
+        for share in (unit_share.get(unit_id, {}), fallback):
+            m = max(share.get(MemberSegment.ANGGOTA, 0), 0)
+            n = max(share.get(MemberSegment.NON_ANGGOTA, 0), 0)
+            if m + n:
+                return m, n
+        return 0, 0
+
+    # Each account's amount and its member part: traced postings go whole to their segment, the rest of each
+    # (account, unit) is split by the unit's revenue share, so the parts add up exactly per row and so in total.
+    totals: dict[int, list[int]] = {}
+    for account_id, unit_id, traced, d, c in rows:
+        account = by_id[account_id]
         amount = normal_balance(account, d, c)
-        line = StatementLine(f"{account.code} {account.name}", amount, account)
-        if account.type == AccountType.REVENUE:
-            if account.segment == MemberSegment.ANGGOTA:
-                statement.member_revenue.append(line)
-            elif account.segment == MemberSegment.NON_ANGGOTA:
-                statement.non_member_revenue.append(line)
-            else:
-                statement.other_income.append(line)
-        elif account.type == AccountType.COGS:
-            statement.cost_of_sales.append(line)
+        segment = account.segment if account.type == AccountType.REVENUE and account.segment else traced
+        if segment == MemberSegment.ANGGOTA:
+            member = amount
+        elif segment == MemberSegment.NON_ANGGOTA:
+            member = 0
         else:
-            statement.expenses.append(line)
+            member = split_by_share(amount, *weights(unit_id))[0]
+        total = totals.setdefault(account_id, [0, 0])
+        total[0] += amount
+        total[1] += member
+
+    statement = IncomeStatement(scope)
+    for account in sorted((by_id[a] for a in totals), key=lambda a: a.code):
+        amount, member = totals[account.id]
+        label = f"{account.code} {account.name}"
+        if account.type == AccountType.REVENUE and account.segment == MemberSegment.ANGGOTA:
+            statement.member_revenue.append(StatementLine(label, amount, account, member=amount))
+        elif account.type == AccountType.REVENUE and account.segment == MemberSegment.NON_ANGGOTA:
+            statement.non_member_revenue.append(StatementLine(label, amount, account, member=0))
+        elif account.type == AccountType.COGS:
+            if member:
+                statement.member_cost_of_sales.append(StatementLine(label, member, account, member=member))
+            if amount - member:
+                statement.non_member_cost_of_sales.append(StatementLine(label, amount - member, account, member=0))
+        elif account.type == AccountType.REVENUE:
+            statement.other_income.append(StatementLine(label, amount, account, member=member))
+        else:
+            statement.expenses.append(StatementLine(label, amount, account, member=member))
     return statement
 
 

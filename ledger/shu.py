@@ -87,6 +87,9 @@ class ShuComputation:
     remainder: int
     capital_savings: tuple[str, ...]
     distributed: JournalEntry | None
+    member_surplus: int = 0  # SHU from member business (laporan hasil usaha): the basis of the jasa anggota pool
+    non_member_surplus: int = 0  # SHU from non-member business
+    non_member_to_cadangan: int = 0  # the jasa anggota percentage of the non-member part, kept in cadangan
 
     @property
     def total_purchases(self) -> int:
@@ -114,9 +117,17 @@ def compute(year: int) -> ShuComputation:
     if not journal.year_is_closed(year):
         raise InvalidInput(N_("The year %(year)s is not closed yet: close it before computing its SHU."), year=year)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    surplus = reports.income_statement(reports.Scope(start, end)).surplus
+    statement = reports.income_statement(reports.Scope(start, end))
+    surplus = statement.surplus
     bp = allocation()
     pools = {key: max(surplus, 0) * value // FULL for key, value in bp.items()}
+    # Jasa anggota rewards members' own business (UU 25/1992 Pasal 45 ayat (2)): its pool is the percentage of the
+    # SHU from member business, never more than of the whole SHU. The same percentage of the non-member part stays
+    # in the cooperative as cadangan (docs/ledger.md, *Partisipasi anggota*), so the pools still add up as before.
+    member_basis = min(max(statement.member_surplus, 0), max(surplus, 0))
+    to_cadangan = pools["jasa_anggota"] - member_basis * bp["jasa_anggota"] // FULL
+    pools["jasa_anggota"] -= to_cadangan
+    pools["cadangan"] += to_cadangan
     kinds = tuple(current_app.config["KASIR"]["shu_capital_savings"])
     purchases = reports.member_purchases(start, end)
     savings = reports.member_savings(end, list(kinds))
@@ -138,7 +149,8 @@ def compute(year: int) -> ShuComputation:
             JournalEntry.source_type == "shu_distribution", JournalEntry.source_id == str(year)
         )
     )
-    return ShuComputation(year, surplus, bp, pools, shares, max(surplus, 0) - allocated, kinds, distributed)
+    return ShuComputation(year, surplus, bp, pools, shares, max(surplus, 0) - allocated, kinds, distributed,
+                          statement.member_surplus, statement.non_member_surplus, to_cadangan)
 
 
 def distribute(year: int, date: dt.date, to_sukarela: bool, user: User | None, author_name: str = "") -> JournalEntry:

@@ -307,18 +307,30 @@ def trial_balance():
 @require("ledger.view")
 def income_statement():
     scope = scope_from_request()
-    result = reports.income_statement(scope)
+    result = r = reports.income_statement(scope)
     rows = []
-    for title, lines, total in (
-        ("Pendapatan dari anggota", result.member_revenue, result.total_member_revenue),
-        ("Pendapatan dari non-anggota", result.non_member_revenue, result.total_non_member_revenue),
-        ("Harga pokok penjualan", result.cost_of_sales, result.total_cost_of_sales),
-        ("Beban usaha", result.expenses, result.total_expenses),
-        ("Pendapatan lain-lain", result.other_income, result.total_other_income),
-    ):
-        rows += [[title, line.label, line.amount] for line in lines] + [[title, "Jumlah", total]]
-    rows += [["Hasil usaha kotor", "", result.gross_result], ["Sisa hasil usaha", "", result.surplus]]
-    table = Table("Laporan hasil usaha", ["Kelompok", "Akun", "Jumlah"], rows)
+
+    def group(title, lines, side):
+        """Account lines and their total: side "m" member business only, "n" non-member only, "" both split."""
+        def cells(member, non_member, amount):
+            return [member if side != "n" else "", non_member if side != "m" else "", amount]
+
+        rows.extend([title, line.label, *cells(line.member, line.non_member, line.amount)] for line in lines)
+        rows.append([title, "Jumlah", *cells(sum(x.member for x in lines), sum(x.non_member for x in lines),
+                                             sum(x.amount for x in lines))])
+
+    # Laporan hasil usaha of a cooperative: member business (partisipasi) apart from non-member business.
+    group("Partisipasi bruto anggota", r.member_revenue, "m")
+    group("Beban pokok partisipasi", r.member_cost_of_sales, "m")
+    rows.append(["Partisipasi neto anggota", "", r.net_participation, "", r.net_participation])
+    group("Pendapatan dari non-anggota", r.non_member_revenue, "n")
+    group("Harga pokok penjualan non-anggota", r.non_member_cost_of_sales, "n")
+    rows.append(["Laba kotor dengan non-anggota", "", "", r.non_member_gross_profit, r.non_member_gross_profit])
+    rows.append(["Sisa hasil usaha kotor", "", r.net_participation, r.non_member_gross_profit, r.gross_result])
+    group("Beban usaha", r.expenses, "")
+    group("Pendapatan lain-lain", r.other_income, "")
+    rows.append(["Sisa hasil usaha", "", r.member_surplus, r.non_member_surplus, r.surplus])
+    table = Table("Laporan hasil usaha", ["Kelompok", "Akun", "Anggota", "Non-anggota", "Jumlah"], rows)
     return download_or_page(table, f"hasil-usaha_{_suffix(scope)}", "ledger/income_statement.html", scope=scope,
                             result=result)
 

@@ -106,10 +106,13 @@ def test_kasbon_is_for_members_within_their_limit(books):
 def test_shu_by_hand(books):
     """Surplus Rp 199.997 with the default split (30/25/20/5x5), worked out on paper:
 
-    pools: cadangan 59.999, jasa anggota 49.999, jasa modal 39.999, five funds 9.999 each.
-    jasa anggota by purchases 300.000 : 100.000 -> A 37.499 (37.499,25), B 12.499 (12.499,75).
+    member business: revenue 400.000 - HPP 280.000 - 40 % of the salaries 100.003 (40.001,2 -> 40.001) = 79.999;
+    non-member business: 600.000 - 420.000 - 60.002 = 119.998 (docs/ledger.md, *Partisipasi anggota*).
+    pools: cadangan 59.999, jasa anggota 49.999, jasa modal 39.999, five funds 9.999 each; jasa anggota comes from
+    member business only: 25 % of 79.999 = 19.999 (19.999,75), the other 30.000 stays in cadangan (89.999).
+    jasa anggota by purchases 300.000 : 100.000 -> A 14.999 (14.999,25), B 4.999 (4.999,75).
     jasa modal by pokok + wajib 140.000 : 120.000 -> A 21.537 (21.537,92), B 18.461 (18.461,08).
-    allocated 59.999 + 49.995 + 49.998 + 39.998 = 199.990, so the rounding remainder is Rp 7.
+    allocated 89.999 + 49.995 + 19.998 + 39.998 = 199.990, so the rounding remainder is Rp 7.
     """
     a, b = register("Anggota A", "6371020202850001"), register("Anggota B", "6371024303860002")
     with write_transaction():
@@ -129,12 +132,13 @@ def test_shu_by_hand(books):
 
     result = shu.compute(2025)
     assert result.surplus == 199_997
-    assert result.pools == {"cadangan": 59_999, "jasa_anggota": 49_999, "jasa_modal": 39_999, "pengurus": 9_999,
+    assert (result.member_surplus, result.non_member_surplus) == (79_999, 119_998)
+    assert result.pools == {"cadangan": 89_999, "jasa_anggota": 19_999, "jasa_modal": 39_999, "pengurus": 9_999,
                             "karyawan": 9_999, "pendidikan": 9_999, "sosial": 9_999, "pembangunan": 9_999}
     by_number = {m.member.number: m for m in result.members}
     assert (by_number[a.number].purchases, by_number[a.number].savings) == (300_000, 140_000)
-    assert (by_number[a.number].jasa_anggota, by_number[a.number].jasa_modal) == (37_499, 21_537)
-    assert (by_number[b.number].jasa_anggota, by_number[b.number].jasa_modal) == (12_499, 18_461)
+    assert (by_number[a.number].jasa_anggota, by_number[a.number].jasa_modal) == (14_999, 21_537)
+    assert (by_number[b.number].jasa_anggota, by_number[b.number].jasa_modal) == (4_999, 18_461)
     assert result.remainder == 7
 
     with pytest.raises(InvalidInput):  # inside the closed year
@@ -142,9 +146,9 @@ def test_shu_by_hand(books):
             shu.distribute(2025, dt.date(2025, 12, 31), True, None)
     with write_transaction():
         entry = shu.distribute(2025, dt.date(2026, 3, 15), True, None, author_name="test")
-    assert members.savings_balance(a.id, SavingsKind.SUKARELA) == 37_499 + 21_537
+    assert members.savings_balance(a.id, SavingsKind.SUKARELA) == 14_999 + 21_537
     credits = {(p.account.key, p.member_id): p.credit for p in entry.postings if p.credit}
-    assert credits[("cadangan", None)] == 59_999 + 7
+    assert credits[("cadangan", None)] == 89_999 + 7
     assert sum(p.debit for p in entry.postings) == 199_997
     with pytest.raises(Conflict):
         with write_transaction():
