@@ -71,7 +71,7 @@ def normalise_phone(phone: str) -> str:
 
 def parse_period(period: str) -> tuple[int, int]:
     match = PERIOD_RE.match((period or "").strip())
-    if not match or not 1 <= int(match[2]) <= 12:
+    if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
         raise InvalidInput(N_("Write the month as YYYY-MM, e.g. 2026-11."))
     return int(match[1]), int(match[2])
 
@@ -92,7 +92,7 @@ def _clean_text(value: str, limit: int, message: str, required: bool = False) ->
     """Trimmed text within `limit`, without control characters; otherwise `message` (a whole sentence, so the
     field's name is translated with it)."""
     value = (value or "").strip() if isinstance(value, str) else ""
-    if any(ord(ch) < 32 for ch in value) or len(value) > limit or (required and not value):
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value) or len(value) > limit or (required and not value):
         raise InvalidInput(message, limit=limit)
     return value
 
@@ -113,6 +113,8 @@ def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool =
         if value and not RT_RW_RE.match(value):
             raise InvalidInput(N_("RT and RW are numbers of up to three digits."))
     join_date = data.join_date or local_today()
+    if not dt.date(2000, 1, 1) <= join_date <= local_today():
+        raise InvalidInput(N_("The joining date is between 01/01/2000 and today.")).at("join_date")
     if db.session.scalar(sa.select(Member.id).where(Member.nik == nik)) is not None:
         raise Conflict(N_("A member with this NIK is already registered."))
     member = Member(
@@ -332,7 +334,9 @@ def deposit(
             raise InvalidInput(
                 N_("Simpanan wajib is due from the joining month (%(month)s)."),
                 month=f"{member.join_date.year}-{member.join_date.month:02d}",
-            )
+            ).at("period")
+        if year * 12 + month > date.year * 12 + date.month + 12:
+            raise InvalidInput(N_("Simpanan wajib is paid at most 12 months ahead.")).at("period")
         if amount != _settings()["simpanan_wajib_amount"]:
             raise InvalidInput(
                 N_("Simpanan wajib is %(amount)s a month."), amount=_rupiah(_settings()["simpanan_wajib_amount"])

@@ -69,14 +69,22 @@ def normalise_username(username: str) -> str:
 
 
 def validate_username(username: str) -> str:
-    name = normalise_username(username)
-    if not USERNAME_RE.match(name):
+    """A new username as typed: refused, never cut, when longer than 40 characters."""
+    name = (username or "").strip().lower() if isinstance(username, str) else ""
+    if len(name) > 40 or not USERNAME_RE.match(name):
         raise InvalidInput(
             N_(
                 "A username is 2 to 40 lowercase letters, digits, dots, dashes or underscores, "
                 "starting with a letter or digit."
             )
         )
+    return name
+
+
+def _full_name(full_name: str) -> str:
+    name = (full_name or "").strip() if isinstance(full_name, str) else ""
+    if len(name) > 120 or any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
+        raise InvalidInput(N_("A full name is up to 120 characters, on one line.")).at("full_name")
     return name
 
 
@@ -606,7 +614,7 @@ def create_user(
         user = User(
             username=name,
             role=role,
-            full_name=full_name.strip()[:120],
+            full_name=_full_name(full_name),
             password_hash=password_hash,
             pin_hash=pin_hash,
             locale=locale,

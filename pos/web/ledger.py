@@ -89,10 +89,15 @@ def index():
 @bp.get("/akun")
 @require("ledger.view")
 def accounts():
+    return _accounts_page()
+
+
+def _accounts_page(status: int = 200, error_field: str | None = None):
     rows = reports.accounts()
     balances = {row.account.id: row.closing for row in reports.trial_balance(
         reports.Scope(dt.date(1900, 1, 1), _today())).rows}
-    return render_template("ledger/accounts.html", accounts=rows, balances=balances, units=_units())
+    return render_template("ledger/accounts.html", accounts=rows, balances=balances, units=_units(),
+                           form=request.form if status != 200 else {}, error_field=error_field), status
 
 
 def _account(code: str) -> Account:
@@ -102,10 +107,11 @@ def _account(code: str) -> Account:
     return account
 
 
-def _back_to_accounts(exc: PosError | None = None):
-    if exc is not None:
-        flash(gettext(exc.message, **exc.params), "error")
-    return redirect(url_for("ledger.accounts"))
+def _back_to_accounts(exc: PosError):
+    """A refused change to the chart: the page again, with the error and the status, nothing changed."""
+    db.session.rollback()
+    flash(gettext(exc.message, **exc.params), "error")
+    return _accounts_page(exc.status, exc.field)
 
 
 @bp.post("/akun")

@@ -23,6 +23,7 @@ from pos.models import PrintJob, User
 from pos.money import parse_rupiah
 from pos.permissions import has_permission, require
 from pos.web import once
+from pos.web.params import parse_date_text
 from pos.web.templating import local_today
 from receipts.barcodes import code128_png
 
@@ -31,7 +32,6 @@ bp = Blueprint("members", __name__, url_prefix="/anggota")
 PAGE_SIZE = 50
 RECENT_SLIPS = 20
 MAX_QUERY = 60
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 SAVINGS_LABELS = {
@@ -55,18 +55,13 @@ def _today() -> dt.date:
     return local_today()
 
 
-def _parse_date(text: str | None, default: dt.date, *, allow_future: bool = False) -> dt.date:
+def _parse_date(text: str | None, default: dt.date, *, allow_future: bool = False, field: str = "date") -> dt.date:
     text = (text or "").strip()
     if not text:
         return default
-    try:
-        if not ISO_DATE.match(text):
-            raise ValueError(text)
-        value = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(N_("'%(text)s' is not a date; write it as YYYY-MM-DD."), text=text[:20]) from None
+    value = parse_date_text(text, field)
     if not allow_future and value > _today():
-        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.isoformat())
+        raise InvalidInput(N_("The date %(date)s is in the future."), date=value.strftime("%d/%m/%Y")).at(field)
     return value
 
 
@@ -209,7 +204,7 @@ def create():
             rw=form["rw"],
             kelurahan=form["kelurahan"],
             phone=form["phone"],
-            join_date=_parse_date(form["join_date"], _today()),
+            join_date=_parse_date(form["join_date"], _today(), field="join_date"),
         )
         with write_transaction():
             member = service.register_member(data, g.user)
@@ -283,7 +278,11 @@ def _slip_action(number: str, form_name: str, prepare: Callable[[], Callable[[Me
 
 
 def _amount_and_date() -> tuple[int, dt.date]:
-    return parse_rupiah(request.form.get("amount", "")), _parse_date(request.form.get("date"), _today())
+    try:
+        amount = parse_rupiah(request.form.get("amount", ""))
+    except PosError as exc:
+        raise exc.at("amount") from None
+    return amount, _parse_date(request.form.get("date"), _today())
 
 
 @bp.post("/<number>/setor")

@@ -38,7 +38,7 @@ from pos.models import AuditEntry
 from pos.money import parse_decimal, parse_quantity, parse_rupiah
 from pos.permissions import has_permission, require
 from pos.web import once
-from pos.web.params import parse_date_text
+from pos.web.params import clean_text, form_text, parse_date_text
 from pos.web.templating import local_today
 
 bp = Blueprint("stock_ops", __name__, url_prefix="/gudang")
@@ -217,7 +217,7 @@ def _lines(form: dict, today: dt.date, fields: tuple[str, ...]) -> list[LineIn]:
             if not lot and found.gs1 is not None and found.gs1.lot:
                 lot = form[f"batch_{n}"] = found.gs1.lot
             batch = _batch(product, lot) if product.tracks_batches else None
-            reason = form.get(f"reason_{n}", "").strip()[:250]
+            reason = clean_text(form.get(f"reason_{n}", ""), f"reason_{n}", 250)
         except PosError as exc:
             raise _on_line(n, exc) from exc
         lines.append(LineIn(n, product, unit, quantity, base, batch, reason))
@@ -738,11 +738,11 @@ def _goods_out(kind: str):
             location = _location(form.get("location"))
             date = _document_date(form.get("date"))
             if kind == "write_off":
-                done = services.write_off(location, _out_lines(form, today), form.get("reason", ""), date, g.user)
+                done = services.write_off(location, _out_lines(form, today), form_text("reason", 250), date, g.user)
             else:
                 supplier = _supplier(form.get("supplier"))
                 done = services.return_to_supplier(location, supplier, _out_lines(form, today),
-                                                   form.get("reason", ""), date, g.user)
+                                                   form_text("reason", 250), date, g.user)
             doc_id, number = done.id, done.number
             once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:

@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -212,7 +213,11 @@ def print_job(code: str, job_id: int, action: str):
         else:
             printing.discard(job_id, g.user)
     except PosError as exc:
+        db.session.rollback()
         flash(gettext(exc.message, **exc.params), "error")
+        refused = make_response(show(code))
+        refused.status_code = exc.status
+        return refused
     return redirect(url_for("till.show", code=till.code))
 
 

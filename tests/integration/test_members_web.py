@@ -175,8 +175,9 @@ def test_a_manager_registers_a_member_who_pays_the_simpanan_pokok(books, signed_
         ({"name": "   "}, "The name is required"),
         ({"phone": "12345"}, "A phone number looks like 0812 3456 7890."),
         ({"rt": "1234"}, "RT and RW are numbers of up to three digits."),
-        ({"join_date": "29-11-2026"}, "is not a date; write it as YYYY-MM-DD."),
-        ({"join_date": "2999-01-01"}, "is in the future."),
+        ({"join_date": "31-02-2026"}, "is not a date: write it as dd/mm/yyyy"),
+        ({"join_date": "2999-01-01"}, "is out of range"),
+        ({"join_date": "01/01/2099"}, "is in the future."),
     ],
 )
 def test_bad_registrations_get_400_keep_the_form_and_create_nothing(books, signed_in, client, overrides, message):
@@ -228,7 +229,10 @@ def test_deposits_of_each_kind(books, signed_in, client):
         ({"kind": "sukarela", "amount": "0"}, "The amount must be more than zero."),
         ({"kind": "sukarela", "amount": "1.000,50"}, "whole rupiah"),
         ({"kind": "emas", "amount": "1.000"}, "Choose simpanan pokok, wajib or sukarela."),
-        ({"kind": "sukarela", "amount": "1.000", "date": "2999-01-01"}, "is in the future."),
+        ({"kind": "sukarela", "amount": "1.000", "date": "2999-01-01"}, "is out of range"),
+        ({"kind": "sukarela", "amount": "1.000", "date": "01/01/2099"}, "is in the future."),
+        ({"kind": "sukarela", "amount": "1,000"}, "thousands with a dot"),
+        ({"kind": "wajib", "amount": "20.000", "period": "9999-01"}, "YYYY-MM"),
     ]
     for form, message in refused:
         response = post(client, f"/anggota/{number}/setor", **form)
