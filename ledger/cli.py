@@ -83,12 +83,15 @@ def close_month(month, yes):
 def close_year(year, yes):
     """Post the year's closing entry into SHU tahun berjalan and close its months (an ended year, in order)."""
     if not yes:
+        from pos.money import format_rupiah
+
         with db.session.no_autoflush:
             months = journal.open_months_to_close(year) if 2000 <= year <= 2100 else []
         surplus = reports.income_statement(reports.Scope(dt.date(year, 1, 1), dt.date(year, 12, 31))).surplus \
             if months else 0
         click.confirm(f"Close {year}: {len(months)} open month(s) will be locked and a closing entry posts the "
-                      f"year's result of Rp {surplus:,} into SHU tahun berjalan. This cannot be undone. Go on?",
+                      f"year's result of {format_rupiah(surplus)} into SHU tahun berjalan. This cannot be undone. "
+                      "Go on?",
                       abort=True)
     try:
         with write_transaction():

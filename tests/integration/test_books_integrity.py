@@ -250,3 +250,23 @@ def test_accounts_and_join_dates_that_feed_a_closed_year_do_not_change(books):
     raw("UPDATE account SET name = 'Kas toko utama' WHERE id = :a", a=kas)  # a name may change
     db.session.rollback()
     assert db.session.get(Member, member_id).join_date == dt.date(2025, 1, 10)
+
+
+def test_the_cli_follows_the_same_closing_rules_and_asks_first(books):
+    opening()
+    sale("s1", dt.date(2025, 3, 5))
+    runner = books.test_cli_runner()
+    now = today()
+    refused = runner.invoke(args=["ledger", "close-month", f"{now:%Y-%m}", "--yes"])
+    assert refused.exit_code != 0 and "not ended" in refused.output
+    assert runner.invoke(args=["ledger", "close-year", "2030", "--yes"]).exit_code != 0
+    assert runner.invoke(args=["ledger", "close-month", "2025-03", "--yes"]).exit_code != 0  # January first
+    asked = runner.invoke(args=["ledger", "close-year", "2025"], input="n\n")
+    assert asked.exit_code != 0 and "Rp 10.000" in asked.output and "12 open month(s)" in asked.output
+    assert not journal.year_is_closed(2025)
+    done = runner.invoke(args=["ledger", "close-year", "2025"], input="y\n")
+    assert done.exit_code == 0, done.output
+    db.session.rollback()
+    assert journal.year_is_closed(2025)
+    checked = runner.invoke(args=["ledger", "check"])
+    assert checked.exit_code == 0 and checked.output.startswith("ok"), checked.output
