@@ -1,6 +1,14 @@
 """The demo catalog and stock: about 200 sembako items and 150 medicines with EAN-13 codes under GS1 Indonesia's
-prefix 899, packs, suppliers, batches (some expired, some near expiry), stock in the warehouse and on the shelves,
-all of it received from suppliers with goods receipts (the books' inventory is exactly what these receipts put in)."""
+prefix 899, packs, suppliers, batches (some expired, some near expiry), stock in the warehouse and on the shelves.
+
+Every item in stock came in by a goods receipt and every item sold went out by a stock move, so the books' inventory
+is what the receipts put in less the cost of what was sold, to the rupiah:
+- before the tills, the ledger demo books monthly takings; `TakingsGoods` buys each month's goods on credit on the
+  last day of the month before, onto the shop's or the pharmacy's shelf, and each takings entry takes its goods off
+  the shelf at their cost (its HPP);
+- a month before today the warehouse receives its stock and fills the shelves (`load_inventory_demo`), from which the
+  tills sell the last 30 days (pos.sales.demo).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from inventory import barcodes, catalog, services
+from inventory import barcodes, catalog, services, stock
 from inventory.catalog import PackInput, ProductInput
-from inventory.models import Product, Supplier
+from inventory.models import Batch, DrugClass, MoveKind, Product, StockDocument, Supplier
 from inventory.setup import ensure_categories, ensure_locations
 from pos.db import db
 
@@ -292,27 +300,142 @@ def _products(rng: random.Random) -> list[ProductInput]:
     return items
 
 
+COST_SHARE = D("0.78")  # what the demo's suppliers charge, of the public price
+
+
+def unit_cost(product: Product) -> int:
+    """What the demo's suppliers charge for one base unit, in whole rupiah (even for goods sold by the half kilo):
+    every stock value and every HPP of the demo is then exact, and the books agree with the stock to the rupiah."""
+    cost = int(product.public_price * COST_SHARE)
+    if product.sell_by_weight:
+        cost -= cost % 2
+    return max(cost, 2)
+
+
 def receiving_day(today: dt.date) -> dt.date:
-    """The day the demo's goods arrive (in this year's open months); the shelves are filled the day after."""
-    start = max(dt.date(today.year, 1, 2), today - dt.timedelta(days=300))
-    return min(start + dt.timedelta(days=5), today)
+    """The day the warehouse receives the demo's stock: a month before the tills' 30 days, in this year (earlier
+    years are closed); the shelves are filled the day after."""
+    return min(max(dt.date(today.year, 1, 2), today - dt.timedelta(days=32)), today)
 
 
-def load_inventory_demo(today: dt.date | None = None) -> bool:
-    """Add the demo catalog and stock once (inside the caller's write transaction, after the ledger demo)."""
+def load_catalog_demo() -> bool:
+    """Add the demo suppliers and catalog once (inside the caller's write transaction, before the ledger demo)."""
     ensure_locations()
     ensure_categories()
     if db.session.scalar(sa.select(Product.id).limit(1)) is not None:
         return False
-    today = today or dt.date.today()
     rng = random.Random(899)  # noqa: S311 - the same demo every time, not a secret
     for code, name, address, phone in SUPPLIERS:
         db.session.add(Supplier(code=code, name=name, address=address, phone=phone))
     db.session.flush()
-    products = [catalog.create_product(data, None) for data in _products(rng)]
+    for data in _products(rng):
+        catalog.create_product(data, None)
+    return True
+
+
+# Where the monthly takings' goods are received and sold from, and who supplies them.
+TAKINGS_SHELVES = {"TOKO": "TK-TOKO", "APOTEK": "AP-APOTEK"}
+TAKINGS_SUPPLIERS = {"TOKO": ("SPB", "BLG", "IDG"), "APOTEK": ("PBF", "APL")}
+NOT_IN_TAKINGS = (DrugClass.PSIKOTROPIKA, DrugClass.NARKOTIKA)  # dispensed one prescription at a time at the till
+
+
+class TakingsGoods:
+    """The goods behind the ledger demo's monthly takings (ledger.demo), before the tills ring up every sale.
+
+    `month` buys what a month's takings sell from one supplier, on credit, on the day given (the last day of the
+    month before), straight onto the unit's shelf; then takes each taking's goods off the shelf (a stock move of
+    kind sale with the taking's reference) and returns what they cost. A month sells what it bought: the shelf
+    holds only the next month's goods at each month end, never less than nothing.
+    """
+
+    ASSORTMENT = 20  # products a month's takings sell, per unit
+    WALK_IN = 8  # products in a month's walk-in takings (members: one to three)
+
+    def __init__(self, seed: int = 2512) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - the same demo every time, not a secret
+        self._goods: dict[str, list[tuple[Product, int]]] = {}
+
+    def _candidates(self, unit: str) -> list[tuple[Product, int]]:
+        if unit not in self._goods:
+            from pos.models import BusinessUnit
+
+            query = (sa.select(Product).join(BusinessUnit, Product.unit_id == BusinessUnit.id)
+                     .where(BusinessUnit.code == unit, Product.active.is_(True)).order_by(Product.id))
+            self._goods[unit] = [(p, unit_cost(p)) for p in db.session.scalars(query)
+                                 if p.drug_class not in NOT_IN_TAKINGS]
+        return self._goods[unit]
+
+    def _basket(self, assortment: list[tuple[Product, int]], aim: int) -> dict[int, int]:
+        """Base units per product whose cost comes closest to `aim` from below."""
+        picks = self.rng.sample(assortment, min(len(assortment), self.WALK_IN if aim >= 2_000_000 else
+                                                self.rng.randint(1, 3)))
+        basket: dict[int, int] = {}
+        left = aim
+        for n, (product, cost) in enumerate(picks):
+            share = left // (len(picks) - n)
+            if cost <= share:
+                basket[product.id] = share // cost
+                left -= share // cost * cost
+        if not basket:
+            product, cost = min(assortment, key=lambda pair: pair[1])
+            basket[product.id] = max(1, aim // cost)
+        return basket
+
+    def month(self, unit: str, bought_on: dt.date,
+              takings: list[tuple[str, dt.date, int]]) -> tuple[StockDocument, list[int]]:
+        """Receive what `takings` (reference, date, the cost aimed at) sell, dated `bought_on`, and sell each one's
+        goods; returns the goods receipt and the cost of each taking's goods (its HPP)."""
+        candidates = self._candidates(unit)
+        assortment = self.rng.sample(candidates, min(self.ASSORTMENT, len(candidates)))
+        baskets = [self._basket(assortment, aim) for _ref, _date, aim in takings]
+        products = {product.id: product for product, _cost in candidates}
+        costs = {product.id: cost for product, cost in candidates}
+        bought: dict[int, int] = {}
+        for basket in baskets:
+            for product_id, qty in basket.items():
+                bought[product_id] = bought.get(product_id, 0) + qty
+        lots = {}
+        lines = []
+        for product_id, qty in sorted(bought.items()):
+            product = products[product_id]
+            lot, expiry = "", None
+            if product.tracks_batches:  # one lot a year per medicine, long before its expiry
+                lot, expiry = f"{product.sku[-4:]}H{bought_on:%y}", dt.date(bought_on.year + 3, 6, 30)
+                lots[product_id] = lot
+            lines.append(services.ReceiptLine(product, product.units[0], D(qty), costs[product_id], lot, expiry))
+        supplier = db.session.scalar(sa.select(Supplier).where(
+            Supplier.code == self.rng.choice(TAKINGS_SUPPLIERS[unit])))
+        shelf = services.location_by_code(TAKINGS_SHELVES[unit])
+        document = services.receive_goods(services.ReceiptInput(
+            supplier, f"DEMO-{unit}-{bought_on:%Y%m}", bought_on, shelf, tuple(lines), payment="credit"), None)
+        batches = {product_id: db.session.scalar(sa.select(Batch).where(Batch.product_id == product_id,
+                                                                        Batch.lot == lot))
+                   for product_id, lot in lots.items()}
+        sold = []
+        for (ref, date, _aim), basket in zip(takings, baskets, strict=True):
+            cost = 0
+            for product_id, qty in basket.items():
+                move = stock.move(product=products[product_id], qty=D(qty), kind=MoveKind.SALE, source_type="sale",
+                                  source_id=ref, user_name=SOURCE, from_location=shelf,
+                                  batch=batches.get(product_id), at=services.moment(date))
+                cost += stock.value_of(D(qty), D(move.unit_cost))
+            sold.append(cost)
+        return document, sold
+
+
+def load_inventory_demo(today: dt.date | None = None) -> bool:
+    """Stock the warehouse and the shelves once (inside the caller's write transaction, after the ledger demo):
+    goods receipts into the warehouse on `receiving_day`, then transfers to the shop and the pharmacy."""
+    ensure_locations()
+    suppliers = {s.code: s for s in db.session.scalars(sa.select(Supplier))}
+    if not suppliers or db.session.scalar(sa.select(StockDocument.id).where(
+            StockDocument.kind == "receipt", StockDocument.invoice_number == "DEMO-0001")) is not None:
+        return False
+    today = today or dt.date.today()
+    rng = random.Random(8990)  # noqa: S311 - the same demo every time, not a secret
+    products = list(db.session.scalars(sa.select(Product).order_by(Product.id)))
     # Receipts are dated in this year's open months; lots already past their expiry were received before.
     first_day = receiving_day(today)
-    suppliers = {s.code: s for s in db.session.scalars(sa.select(Supplier))}
     gudang, toko = services.location_by_code("GD-GUDANG"), services.location_by_code("TK-TOKO")
     apotek = services.location_by_code("AP-APOTEK")
     invoice = 0
@@ -324,7 +447,7 @@ def load_inventory_demo(today: dt.date | None = None) -> bool:
         lines = []
         for product in chunk:
             pack = max(product.units, key=lambda u: u.factor)
-            cost = int(product.public_price * pack.factor * D("0.78")) // 100 * 100 or 100
+            cost = int(unit_cost(product) * pack.factor)
             quantity = D(rng.randint(3, 12)) if pack.factor > 1 else D(rng.randint(40, 120))
             if not product.tracks_batches:
                 lines.append(services.ReceiptLine(product, pack, quantity, cost))

@@ -1,9 +1,12 @@
-"""The demo cooperative's books: opening balances, 50 members with savings history, monthly takings and the purchases
-that restocked them, kasbon, a closed year with its SHU computed (not yet distributed: that is for the RAT).
+"""The demo cooperative's books: opening balances, 50 members with savings history, monthly takings and the goods
+bought for them, kasbon, a closed year with its SHU computed (not yet distributed: that is for the RAT).
 
-The cooperative opens with cash, a bank account and no stock: every item on the demo's shelves arrives later by a
-goods receipt (inventory.demo), so the inventory accounts are backed by real receipts. The monthly takings end
-where the sales rung up at the tills begin (pos.sales.demo, the last 30 days)."""
+The cooperative opens with cash, a bank account and no stock. Each month's goods are bought on credit on the last
+day of the month before by a goods receipt (inventory.demo.TakingsGoods: Dr persediaan, Cr utang usaha, paid from
+the bank later in the month), and each takings entry's HPP is the cost of the goods it took off the shelf: the
+inventory accounts hold what was received and not yet sold, never less than nothing, and no correction of the
+opening equity is ever needed. The monthly takings end where the warehouse's stock arrives; the tills ring up the
+last 30 days themselves (pos.sales.demo)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,14 @@ import sqlalchemy as sa
 from ledger import accounts, journal, members
 from ledger.entries import EntryDraft, credit, debit
 from ledger.models import JournalEntry, Member, SavingsKind
-from ledger.posting_rules import Payments, SaleSummary, kas, sale_entry
+from ledger.posting_rules import (
+    Payments,
+    SaleSummary,
+    SupplierPaymentSummary,
+    kas,
+    sale_entry,
+    supplier_payment_entry,
+)
 from pos.db import db
 from pos.errors import PosError
 
@@ -86,9 +96,10 @@ def _nik(rng: random.Random, female: bool) -> str:
     return f"637102{day:02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}{rng.randint(1, 9999):04d}"
 
 
-def load_ledger_demo(today: dt.date | None = None, takings_until: dt.date | None = None) -> bool:
-    """Add the demo books once (call inside a write transaction after the units exist). Monthly takings are booked
-    for the days before `takings_until` (default: up to today)."""
+def load_ledger_demo(today: dt.date | None = None, takings_until: dt.date | None = None, goods=None) -> bool:
+    """Add the demo books once (call inside a write transaction after the units and the demo catalog exist).
+    Monthly takings are booked for the days before `takings_until` (default: up to today), their goods bought and
+    sold by `goods` (default: inventory.demo.TakingsGoods())."""
     accounts.seed_chart()
     if db.session.scalar(sa.select(JournalEntry.id).where(JournalEntry.source_type == "opening_balance")):
         return False
@@ -176,7 +187,11 @@ def load_ledger_demo(today: dt.date | None = None, takings_until: dt.date | None
                 author_name=SOURCE,
             )
 
-    _sales_and_expenses(rng, demo_members, demo_year, today, takings_until or today + dt.timedelta(days=1))
+    if goods is None:
+        from inventory.demo import TakingsGoods
+
+        goods = TakingsGoods()
+    _sales_and_expenses(rng, demo_members, demo_year, today, takings_until or today + dt.timedelta(days=1), goods)
 
     for member in rng.sample(demo_members, 6):
         balance = members.savings_balance(member.id, SavingsKind.SUKARELA)
@@ -195,14 +210,15 @@ def load_ledger_demo(today: dt.date | None = None, takings_until: dt.date | None
 
 
 def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_year: int, today: dt.date,
-                        takings_until: dt.date) -> None:
-    """Monthly takings per member and for walk-in customers, kasbon on some, the goods they sold bought back the
-    same month (so the shelves stay as the receipts filled them), running costs paid."""
+                        takings_until: dt.date, goods) -> None:
+    """Monthly takings per member and for walk-in customers, kasbon on some, the goods they sold bought on credit
+    the day before the month began and paid from the bank in the month, running costs paid."""
     number = 0
     for year, month in _months(dt.date(demo_year, 1, 1), today):
-        restocked: dict[tuple[str, str], int] = {}
+        bought = []
         for unit, outlet, margin in (("TOKO", "TK", 0.78), ("APOTEK", "AP", 0.70)):
             walk_in = rng.randint(25_000_000, 40_000_000) if unit == "TOKO" else rng.randint(9_000_000, 15_000_000)
+            takings = []
             for member in [None, *demo_members]:
                 if member is not None and (member.join_date > dt.date(year, month, 28) or rng.random() < 0.35):
                     continue
@@ -217,18 +233,24 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                 number += 1
                 if date >= takings_until:
                     continue  # from here on the tills ring up every sale themselves
-                restocked[(unit, outlet)] = restocked.get((unit, outlet), 0) + int(amount * margin)
+                takings.append((number, member, date, amount, kasbon, qris))
+            if not takings:
+                continue
+            receipt, costs = goods.month(unit, dt.date(year, month, 1) - dt.timedelta(days=1), [
+                (f"demo-{n}", date, int(amount * margin)) for n, _member, date, amount, _kasbon, _qris in takings])
+            bought.append((unit, receipt))
+            for (n, member, date, amount, kasbon, qris), cost in zip(takings, costs, strict=True):
                 journal.post(
                     sale_entry(
                         SaleSummary(
-                            sale_id=f"demo-{number}",
-                            number=f"{outlet}-{year}{month:02d}-{number:05d}",
+                            sale_id=f"demo-{n}",
+                            number=f"{outlet}-{year}{month:02d}-{n:05d}",
                             date=date,
                             unit=unit,
                             cash_account=kas(outlet),
                             revenue=amount,
                             ppn=0,
-                            cost=int(amount * margin),
+                            cost=cost,
                             payments=Payments(cash=amount - kasbon - qris, qris=qris, kasbon=kasbon),
                             member_id=member.id if member else None,
                         )
@@ -237,19 +259,6 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                     author_name=SOURCE,
                 )
         pay_day = _day(rng, year, month, today, 25, 28)
-        for (unit, outlet), cost in sorted(restocked.items()):
-            journal.post(
-                EntryDraft(
-                    date=pay_day,
-                    description=f"Pembelian barang dagangan {year}-{month:02d}",
-                    source_type="demo_purchase",
-                    source_id=f"{unit}-{year}-{month:02d}",
-                    unit=unit,
-                    lines=(debit(f"persediaan:{unit}", cost), credit(kas(outlet), cost)),
-                ),
-                None,
-                author_name=SOURCE,
-            )
         for key, amount, unit, paid_from in (
             ("beban_gaji", 6_500_000, "TOKO", "bank"),
             ("beban_gaji", 4_500_000, "APOTEK", "bank"),
@@ -314,6 +323,9 @@ def _sales_and_expenses(rng: random.Random, demo_members: list[Member], demo_yea
                 None,
                 author_name=SOURCE,
             )
+        for unit, receipt in bought:  # the month's goods paid to the supplier, after the takings were banked
+            journal.post(supplier_payment_entry(SupplierPaymentSummary(
+                receipt.number, pay_day, unit, receipt.supplier.name, receipt.total, "bank")), None, author_name=SOURCE)
         for member in demo_members:
             owed = members.kasbon_balance(member.id)
             if owed and rng.random() < 0.6:

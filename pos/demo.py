@@ -72,7 +72,10 @@ def load_demo(books: bool = True) -> bool:
     """Add what is missing of the demo; returns False when it was already complete.
 
     `books=False` loads only the cooperative, its outlets and users (what most tests need). With the books come
-    the catalog and its stock, and the tills' last 30 days (each sale its own transaction, after the rest).
+    the catalog, two years of books whose monthly takings sell goods received for them, the warehouse's stock
+    received a month ago and the shelves filled from it, and the tills' last 30 days (each sale its own
+    transaction, after the rest). Every item in stock came by a goods receipt, so the books' inventory is the
+    stock's value without any correction.
     """
     import datetime as dt
     from zoneinfo import ZoneInfo
@@ -136,11 +139,16 @@ def load_demo(books: bool = True) -> bool:
 
         db.session.flush()
         if books:
-            from inventory.demo import load_inventory_demo, receiving_day
+            from inventory.demo import TakingsGoods, load_catalog_demo, load_inventory_demo, receiving_day
             from pos.sales.demo import sales_start
 
-            selling_from = sales_start(today, receiving_day(today) + dt.timedelta(days=1))
-            changed = load_ledger_demo(today, takings_until=selling_from) or changed
+            # The books' monthly takings sell goods bought for them until the warehouse's stock arrives; the
+            # shelves are filled the day after and the tills sell from the day after that (at most 30 days).
+            stocked = receiving_day(today)
+            selling_from = sales_start(today, stocked + dt.timedelta(days=1))
+            changed = load_catalog_demo() or changed
+            changed = load_ledger_demo(today, takings_until=stocked + dt.timedelta(days=1),
+                                       goods=TakingsGoods()) or changed
             changed = load_inventory_demo(today) or changed
         if db.session.get(SystemFlag, DEMO_FLAG) is None:
             db.session.add(SystemFlag(name=DEMO_FLAG, value="Koperasi Kelurahan Merah Putih Kelayan Timur"))
