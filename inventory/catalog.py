@@ -64,6 +64,14 @@ class ProductInput:
 
 
 MAX_QUANTITY = Decimal(10**9)
+THOUSANDTH = Decimal("0.001")  # quantities of base units are stored with 3 decimals
+
+
+def _stored_exactly(quantity: Decimal) -> None:
+    """Refuse a quantity the database would round: 0,0001 base units would be stored as 0 (a pack of nothing, which
+    the app's own export then cannot import), 1,2345 as 1,235."""
+    if quantity.is_finite() and abs(quantity) <= MAX_QUANTITY and quantity != quantity.quantize(THOUSANDTH):
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=3)
 
 
 def check_pack_het(het: int | None, factor: Decimal, *prices: int | None) -> None:
@@ -110,13 +118,17 @@ def validate(data: ProductInput) -> None:
     if not isinstance(data.reorder_point, Decimal) or not data.reorder_point.is_finite() or not (
             0 <= data.reorder_point <= MAX_QUANTITY):
         raise InvalidInput(N_("The reorder point is zero or more."))
+    _stored_exactly(data.reorder_point)
     names = {data.base_unit.lower()}
     for pack in data.packs:
         name = (pack.name or "").strip()
         if not name or len(name) > 40 or name.lower() in names:
             raise InvalidInput(N_("Each pack has its own name of up to 40 characters."))
+        if any(ord(ch) < 32 for ch in name):  # a worksheet cannot hold them: the catalog export would fail
+            raise InvalidInput(N_("Control characters (tab, line break, escape) are not allowed here."))
         names.add(name.lower())
         validate_factor(pack.factor)
+        _stored_exactly(pack.factor)
         validate_prices(pack.price or 0, pack.member_price or 0, None, None)
         check_pack_het(data.het, pack.factor, pack.price, pack.member_price)
     if data.wholesale_price is not None and (data.wholesale_min_qty is None or data.wholesale_min_qty <= 0):
@@ -124,6 +136,8 @@ def validate(data: ProductInput) -> None:
     if data.wholesale_min_qty is not None and (not data.wholesale_min_qty.is_finite() or not (
             0 < data.wholesale_min_qty <= MAX_QUANTITY)):
         raise InvalidInput(N_("A wholesale price needs the quantity from which it applies."))
+    if data.wholesale_min_qty is not None:
+        _stored_exactly(data.wholesale_min_qty)
     if data.nie and not data.drug_class:
         raise InvalidInput(N_("An NIE is given for medicines: choose the drug class too."))
     if data.drug_class:
@@ -234,6 +248,10 @@ def change_prices(product: Product, changes: dict[str, int | None], user: User) 
             check_pack_het(new["het"], pack.factor, pack.price, pack.member_price)
     if new["public_price"] is None or new["member_price"] is None:
         raise InvalidInput(N_("Prices are whole rupiah, zero or more."))
+    if new["wholesale_price"] is not None and not product.wholesale_min_qty:
+        # The price form has no quantity: a wholesale price without one would break the product's page and the
+        # catalog export's own import.
+        raise InvalidInput(N_("A wholesale price needs the quantity from which it applies."))
     history = []
     for name in PRICE_FIELDS:
         if new[name] != getattr(product, name):

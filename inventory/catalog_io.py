@@ -102,6 +102,12 @@ EXTRA_KEY = "_extra"  # and True here when the row has filled cells beyond the l
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# Rows after the header, empty ones included: they are counted before they are skipped, so a file of blank rows
+# costs no more to refuse than a full one costs to read.
+MAX_LINES = 25_000
+# Cells an .xlsx may hold in all its parts, empty ones included (every one costs the parser work, even one we
+# skip): the full width of MAX_LINES rows and a few more columns.
+MAX_CELLS = (MAX_LINES + 1) * (len(COLUMNS) + 5)
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an .xlsx is a zip: refuse one that would unpack into more than this
 MAX_AMOUNT = 10**12  # rupiah; far above any price, far below what the database holds
 MAX_QUANTITY = Decimal(10**9)
@@ -472,6 +478,9 @@ def _records(header: list[str], lines: Iterator[list[object]]) -> list[dict]:
     """Rows as dicts keyed by column, numbered as in the file; empty rows are skipped (and still counted)."""
     records = []
     for number, cells in enumerate(lines, start=2):
+        if number - 1 > MAX_LINES:
+            raise InvalidInput(N_("The file has more than %(limit)s rows (empty rows count too): delete the empty "
+                                  "rows below the products."), limit=format_number(MAX_LINES))
         cells = list(cells)
         if all(_text(c) == "" for c in cells):
             continue
@@ -505,14 +514,45 @@ def _read_csv(data: bytes) -> list[dict]:
         raise InvalidInput(N_("The file is not a well-formed CSV file.")) from None
 
 
+# The XML start tags the parser spends its work on, with or without a namespace prefix: cells and shared strings
+# (<c> and <si>; the few other tags that start the same way make this an upper bound, which is enough), and rows.
+_CELL_TAGS, _ROW_TAGS = (b"<c", b":c", b"<si", b":si"), (b"<row", b":row")
+
+
+def _check_workbook_size(archive: zipfile.ZipFile) -> None:
+    """Refuse, before any parsing, a workbook whose parts unpack into more than MAX_UNPACKED_BYTES or hold more
+    than MAX_CELLS cells and shared strings or MAX_LINES rows, blank ones included. The parts are unpacked as a
+    stream and their tags counted with bytes.count, whatever their declared sizes or names say."""
+    if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+        raise InvalidInput(N_("The workbook is too large."))
+    unpacked = cells = rows = 0
+    for info in archive.infolist():
+        tail = b""
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                unpacked += len(chunk)
+                text = tail + chunk
+                cells += sum(text.count(tag) for tag in _CELL_TAGS)
+                rows += sum(text.count(tag) for tag in _ROW_TAGS)
+                tail = text[-4:]  # a tag cut by the chunk's end is counted with the next chunk (a few twice)
+                if unpacked > MAX_UNPACKED_BYTES:
+                    raise InvalidInput(N_("The workbook is too large."))
+                if rows > MAX_LINES + 10:  # the header, and a <rowBreaks> or two
+                    raise InvalidInput(N_("The file has more than %(limit)s rows (empty rows count too): delete "
+                                          "the empty rows below the products."), limit=format_number(MAX_LINES))
+                if cells > MAX_CELLS:
+                    raise InvalidInput(N_("The workbook has more than %(limit)s cells (empty ones count too): keep "
+                                          "only the product rows and columns."), limit=format_number(MAX_CELLS))
+
+
 def _read_xlsx(data: bytes) -> list[dict]:
     from openpyxl import load_workbook
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise InvalidInput(N_("The workbook is too large."))
-    except zipfile.BadZipFile:
+            _check_workbook_size(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError):
+        # a damaged archive, a CRC that does not match, a compression method zipfile cannot unpack
         raise InvalidInput(N_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -520,10 +560,12 @@ def _read_xlsx(data: bytes) -> list[dict]:
         raise InvalidInput(N_("The file is not a readable Excel workbook (.xlsx).")) from None
     try:
         sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
+        # Never past MAX_LINES (a row numbered 1.000.000 is not filled up to with empty rows) nor past a few
+        # columns beyond the catalog's (whatever size the sheet's <dimension> claims).
+        width = len(COLUMNS) + 5
+        lines = sheet.iter_rows(max_row=MAX_LINES + 2, max_col=width, values_only=True)
         header = _header(list(next(lines, ())))
-        width = len(header) + 5  # a few cells beyond the last column are looked at, no more
-        return _records(header, (row[:width] for row in lines))
+        return _records(header, lines)
     except InvalidInput:
         raise
     except Exception:  # a broken sheet inside a valid zip

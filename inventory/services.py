@@ -4,6 +4,7 @@ supplier, quarantine expired batches. Each runs in the caller's write transactio
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -203,10 +204,23 @@ def receive_goods(data: ReceiptInput, user: User | None) -> StockDocument:
     return document
 
 
+LOT_LENGTH = 20
+_NOT_IN_LOTS = frozenset("\"'`")
+
+
+def check_lot(lot: str) -> str:
+    """A lot number as printed on the pack: no quotes and no control characters (a tab, a line break, ESC), which
+    would break the stock card's CSV, its download name and every page that shows the lot."""
+    if any(ch in _NOT_IN_LOTS or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in lot):
+        raise InvalidInput(N_("A lot number has no quotes, tabs, line breaks or other control characters."))
+    return lot
+
+
 def _batch_for(line: ReceiptLine, data: ReceiptInput, unit_cost: Decimal) -> Batch:
     lot = (line.lot or "").strip().upper()
-    if not lot or len(lot) > 20:
+    if not lot or len(lot) > LOT_LENGTH:
         raise InvalidInput(N_("%(product)s is tracked by batch: give its lot number."), product=line.product.name)
+    check_lot(lot)
     if line.expiry is None:
         raise InvalidInput(N_("%(product)s needs the expiry date of lot %(lot)s."), product=line.product.name, lot=lot)
     if fefo.is_expired(line.expiry, data.date):
@@ -347,6 +361,21 @@ def open_count(location: Location, date: dt.date, user: User | None) -> StockDoc
     return document
 
 
+MAX_COUNTED = Decimal(10**9)  # base units on one count line; as much as one move may carry (stock.quantity)
+
+
+def _counted(counted: object) -> Decimal:
+    """A counted quantity: zero or more, at most 3 decimals (as stored), at most MAX_COUNTED: a count of 10³⁰
+    would be saved and then break its sheet and its approval."""
+    if not isinstance(counted, Decimal) or not counted.is_finite() or counted < 0:
+        raise InvalidInput(N_("A counted quantity is zero or more."))
+    if counted > MAX_COUNTED:
+        raise InvalidInput(N_("That quantity is too large."))
+    if counted != counted.quantize(Decimal("0.001")):
+        raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=3)
+    return counted
+
+
 def record_count(document: StockDocument, counts: dict[int, Decimal], user: User | None) -> None:
     """Counted quantities per line id (blind: the counter never sees what the books expect)."""
     if document.kind != "count" or document.status not in ("open", "counted"):
@@ -355,9 +384,7 @@ def record_count(document: StockDocument, counts: dict[int, Decimal], user: User
     for line_id, counted in counts.items():
         if line_id not in lines:
             raise InvalidInput(N_("That line is not on this count sheet."))
-        if not isinstance(counted, Decimal) or not counted.is_finite() or counted < 0:
-            raise InvalidInput(N_("A counted quantity is zero or more."))
-        lines[line_id].counted = counted
+        lines[line_id].counted = _counted(counted)
     document.status = "counted" if all(line.counted is not None for line in lines.values()) else "open"
 
 
@@ -369,9 +396,7 @@ def add_count_line(document: StockDocument, product: Product, batch: Batch | Non
         raise InvalidInput(N_("%(product)s is tracked by batch: say which batch."), product=product.name)
     if batch is not None and batch.product_id != product.id:
         raise InvalidInput(N_("That batch belongs to another product."))
-    if not isinstance(counted, Decimal) or not counted.is_finite() or counted < 0 or counted != counted.quantize(
-            Decimal("0.001")):
-        raise InvalidInput(N_("A counted quantity is zero or more."))
+    counted = _counted(counted)
     if any(line.product_id == product.id and line.batch_id == (batch.id if batch else None) for line in document.lines):
         raise InvalidInput(N_("That product and batch are already on the count sheet."))
     db.session.add(StockDocumentLine(document_id=document.id, product_id=product.id,

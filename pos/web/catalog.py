@@ -151,7 +151,10 @@ def _product(sku: str) -> Product:
 @bp.get("/<sku>")
 @require("catalog.view")
 def show(sku: str):
-    product = _product(sku)
+    return _show_page(_product(sku))
+
+
+def _show_page(product: Product, status: int = 200):
     from inventory.lookup import unit_prices
 
     prices = {unit.id: unit_prices(product, unit) for unit in product.units}
@@ -170,13 +173,16 @@ def show(sku: str):
     ).all()
     return render_template(
         "catalog/show.html", product=product, prices=prices, history=history, levels=levels, costs=costs
-    )
+    ), status
 
 
 def _back(sku: str, exc: PosError | None = None):
-    if exc is not None:
-        flash(gettext(exc.message, **exc.params), "error")
-    return redirect(url_for("catalog.show", sku=sku))
+    """After a change, back to the product; a refusal shows the product's page again with the error and its
+    4xx status (nothing was changed), not a redirect."""
+    if exc is None:
+        return redirect(url_for("catalog.show", sku=sku))
+    flash(gettext(exc.message, **exc.params), "error")
+    return _show_page(_product(sku), exc.status)
 
 
 @bp.post("/<sku>/harga")
@@ -249,8 +255,7 @@ def labels(sku: str):
     try:
         sheet = a4_sheet_html(_labels(product, copies))
     except PosError as exc:
-        flash(gettext(exc.message, **exc.params), "error")
-        return _back(sku)
+        return _back(sku, exc)
     return render_template("catalog/labels.html", product=product, sheet=sheet, copies=copies)
 
 

@@ -4,6 +4,7 @@ stock value against the books; each also as CSV and XLSX."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -110,8 +111,20 @@ def _labels() -> dict:
     return {"moves": MOVE_LABELS, "buckets": BUCKET_LABELS, "kinds": LOCATION_KIND_LABELS}
 
 
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+", re.ASCII)
+
+
+def download_name(*parts: str) -> str:
+    """A download's file name from its parts (a SKU, a location, a lot, dates): only letters, digits, '.', '-'
+    and '_', so a lot number with a quote or a line break (stored before lots were checked) can neither break the
+    Content-Disposition header nor inject another one."""
+    cleaned = (_UNSAFE_IN_NAME.sub("-", part).strip("-.") for part in parts if part)
+    return "_".join(part for part in cleaned if part)[:150] or "laporan"
+
+
 def _show(table: Table, filename: str, template: str, **context):
-    return download_or_page(table, filename, template, locations=_locations(), labels=_labels(), **context)
+    return download_or_page(table, download_name(filename), template, locations=_locations(), labels=_labels(),
+                            **context)
 
 
 # --- overview -----------------------------------------------------------------------------------
@@ -218,9 +231,8 @@ def card(sku: str):
                  _num(result.closing)])
     table = Table(f"Kartu stok {product.sku}"[:31], ["Waktu", "Dokumen", "Jenis", "Dari", "Ke", "Lot", "Masuk",
                                                      "Keluar", "Saldo"], rows)
-    filename = "_".join(["kartu-stok", product.sku] + [part for part in (
-        location.code if location else "", batch.lot if batch else "", start.isoformat() if start else "",
-        end.isoformat() if end else "") if part])
+    filename = download_name("kartu-stok", product.sku, location.code if location else "", batch.lot if batch else "",
+                             start.isoformat() if start else "", end.isoformat() if end else "")
     hidden = max(len(result.lines) - CARD_PAGE_LINES, 0)
     return _show(table, filename, template, product=product, batches=batches, result=result, on_hand=now_on_hand,
                  location=location, batch=batch, start=start, end=end, shown=result.lines[hidden:], hidden=hidden,
