@@ -145,8 +145,11 @@ def to_xlsx(table: Table) -> bytes:
     sheet.append(table.columns)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     for row in table.rows:
-        sheet.append([_cell(v) for v in row])
+        # A worksheet cannot hold control characters; one stored before the edge refused them shows as a space.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub(" ", v) if isinstance(v, str) else v for v in map(_cell, row)])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, int) and not isinstance(cell.value, bool):
                 cell.number_format = "#,##0"
