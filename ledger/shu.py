@@ -165,7 +165,9 @@ def distribute(year: int, date: dt.date, to_sukarela: bool, user: User | None, a
     if result.surplus <= 0:
         raise InvalidInput(N_("There is no surplus to distribute for %(year)s."), year=year)
     if date <= dt.date(year, 12, 31):
-        raise InvalidInput(N_("The SHU is distributed after the year ends, usually at the RAT."))
+        raise InvalidInput(N_("The SHU is distributed after the year ends, usually at the RAT.")).at("date")
+    if date > journal.today():
+        raise InvalidInput(N_("The SHU is distributed on the day of the RAT decision, not ahead of it.")).at("date")
     entry = journal.post(
         shu_distribution_entry(
             ShuDistribution(

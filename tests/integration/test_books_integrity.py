@@ -224,6 +224,10 @@ def test_ledger_check_notices_an_shu_distribution_dated_ahead(books):
     sale("s1", dt.date(2025, 3, 5))
     with write_transaction():
         journal.close_year(2025, None, closed_by="pengurus")
+    with pytest.raises(InvalidInput, match="not ahead"):
+        with write_transaction():
+            shu.distribute(2025, today() + dt.timedelta(days=1), False, None, author_name="test")
+    with write_transaction():
         shu.distribute(2025, today(), False, None, author_name="test")
     assert problems() == []
     assert any("SHU distribution" in p and "in the future" in p
