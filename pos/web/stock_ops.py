@@ -38,7 +38,7 @@ from pos.models import AuditEntry
 from pos.money import parse_decimal, parse_quantity, parse_rupiah
 from pos.permissions import has_permission, require
 from pos.web import once
-from pos.web.params import clean_text, form_text, parse_date_text
+from pos.web.params import clean_text, form_rupiah, form_text, parse_date_text
 from pos.web.templating import local_today
 
 bp = Blueprint("stock_ops", __name__, url_prefix="/gudang")
@@ -715,7 +715,7 @@ def _goods_out_page(kind: str, form: dict, status: int = 200, checked: bool = Fa
     endpoint = "stock_ops.write_off" if kind == "write_off" else "stock_ops.supplier_return"
     info = _line_info(form, _quiet_location(form.get("location")), today)
     return render_template("stock_ops/goods_out.html", kind=kind, action=url_for(endpoint), form=form,
-                           checked=checked, locations=_locations(), suppliers=_suppliers(),
+                           checked=checked, locations=_locations(), suppliers=_suppliers(), pkp=services.is_pkp(),
                            unit_names=_unit_names(), info=info, today=today, **_labels()), status
 
 
@@ -741,8 +741,9 @@ def _goods_out(kind: str):
                 done = services.write_off(location, _out_lines(form, today), form_text("reason", 250), date, g.user)
             else:
                 supplier = _supplier(form.get("supplier"))
+                ppn = form_rupiah("ppn", required=False, allow_zero=True) if services.is_pkp() else 0
                 done = services.return_to_supplier(location, supplier, _out_lines(form, today),
-                                                   form_text("reason", 250), date, g.user)
+                                                   form_text("reason", 250), date, g.user, ppn=ppn)
             doc_id, number = done.id, done.number
             once.result(url_for("stock_ops.document", doc_id=doc_id))
     except PosError as exc:

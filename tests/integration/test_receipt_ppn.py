@@ -222,3 +222,20 @@ def test_the_receipt_form_of_a_pkp_explains_and_books_ppn_on_exempt_goods_as_cos
         books = balances()
         assert books["ppn_masukan"] == 13_200 and books["persediaan:TOKO"] == 133_200 + 120_000
         assert books["utang_usaha"] == -(133_200 + 133_200)
+
+
+def test_a_pkp_gives_ppn_masukan_back_on_the_return_form_and_a_non_pkp_is_not_asked(stock_app, make_app):
+    assert 'name="ppn"' not in client_for(stock_app, "gudang").get("/gudang/retur-pemasok").text
+    pkp = make_app(tax_status="pkp")
+    with pkp.app_context():
+        receive("PKP-R", "TK-TOKO", [line("MIE-GORENG", "dus 40", 1, 120_000, ppn=13_200)])
+    gudang = client_for(pkp, "gudang")
+    assert 'name="ppn"' in gudang.get("/gudang/retur-pemasok").text
+    form = {"csrf_token": csrf_token(gudang), "supplier": "SPB", "location": "TK-TOKO", "reason": "penyok",
+            "date": "", "sku_0": "MIE-GORENG", "qty_0": "20"}
+    refused = gudang.post("/gudang/retur-pemasok", data={**form, "ppn": "1,000"})
+    assert refused.status_code == 400
+    response = gudang.post("/gudang/retur-pemasok", data={**form, "ppn": "6.600"})
+    assert response.status_code == 302, response.text
+    with pkp.app_context():
+        assert balances()["ppn_masukan"] == 13_200 - 6_600
