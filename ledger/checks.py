@@ -77,6 +77,9 @@ def _check_chain(problems: list[str]) -> dict[int, tuple[str, int]]:
             previous = row["chain_hash"]
             expected = seq + 1
         issued = int(sequences.get(f"JU/{year}", 0))
+        if entries and issued < entries[-1][0]:
+            last_number = entries[-1][1]["number"]
+            problems.append(f"the number sequence JU/{year} stands at {issued}, behind entry {last_number}")
         if issued > expected - 1:
             last = f"JU/{year}/{expected:06d}" + (f" to JU/{year}/{issued:06d}" if issued > expected else "")
             problems.append(f"entry {last} is missing (numbered, then gone)")
@@ -122,6 +125,22 @@ def _check_years(problems: list[str], heads: dict[int, tuple[str, int]], today: 
     for year, closed_months in sorted(months.items()):
         if (12 in closed_months or len(closed_months) == 12) and year not in closed:
             problems.append(f"year {year} has its months closed but no closing entry (close it with close-year)")
+    for number, source_id in db.session.execute(sa.select(JournalEntry.number, JournalEntry.source_id).where(
+            JournalEntry.source_type.in_(journal.CLOSING_SOURCES))):
+        if not source_id.isdigit() or int(source_id) not in closed:
+            problems.append(f"closing entry {number} is for {source_id}, a year that is not recorded as closed")
+    first = journal.books_start() or db.session.scalar(sa.select(sa.func.min(JournalEntry.date)))
+    last_closed = db.session.scalar(sa.select(sa.func.max(ClosedPeriod.end_date)))
+    if first is not None and last_closed is not None:
+        y, m = first.year, first.month
+        while dt.date(y, m, 1) <= last_closed:
+            if m not in months.get(y, set()):
+                problems.append(f"{y}-{m:02d} is open although a later month is closed (months close in order)")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    for year in range(first.year if first else 0, max(closed, default=0)):
+        if year not in closed and db.session.scalar(sa.select(JournalEntry.id).where(
+                JournalEntry.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31))).limit(1)):
+            problems.append(f"year {year} has entries and is not closed although a later year is")
     for year, row in sorted(closed.items()):
         if row.entry_id is None and _temporary_net(year, with_closing=False):
             problems.append(f"year {year} was closed without a closing entry although it has revenue or expenses")
@@ -130,10 +149,17 @@ def _check_years(problems: list[str], heads: dict[int, tuple[str, int]], today: 
         head, count = heads.get(year, (chain.GENESIS, 0))
         if (row.chain_head, row.entry_count) != (head, count):
             problems.append(f"year {year} changed after it was closed ({row.entry_count} entries then, {count} now)")
-    for number, date, source_id in db.session.execute(sa.select(
-            JournalEntry.number, JournalEntry.date, JournalEntry.source_id).where(
+    from pos.formats import to_local
+
+    zone = journal.local_zone()
+    for number, date, source_id, created_at in db.session.execute(sa.select(
+            JournalEntry.number, JournalEntry.date, JournalEntry.source_id, JournalEntry.created_at).where(
             JournalEntry.source_type == "shu_distribution")):
-        if date > today:
-            problems.append(f"SHU distribution {number} is dated {date.isoformat()}, in the future")
+        written = to_local(created_at, zone).date() if created_at is not None else today
+        if date > today or date > written:
+            problems.append(f"SHU distribution {number} is dated {date.isoformat()}, in the future of the day it "
+                            f"was written ({written.isoformat()})")
+        if source_id.isdigit() and date <= dt.date(int(source_id), 12, 31):
+            problems.append(f"SHU distribution {number} is dated {date.isoformat()}, before its year ended")
         if not source_id.isdigit() or int(source_id) not in closed:
             problems.append(f"SHU distribution {number} is for {source_id}, a year that is not closed")

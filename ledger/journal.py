@@ -45,6 +45,12 @@ def today() -> dt.date:
     return local_today()
 
 
+def local_zone() -> str:
+    from ledger.members import _settings
+
+    return _settings()["timezone"]
+
+
 def _future_days() -> int:
     from flask import current_app
 
@@ -301,15 +307,20 @@ def _has_entries_before(date: dt.date) -> bool:
         sa.select(JournalEntry.id).where(JournalEntry.posted.is_(True), JournalEntry.date < date).limit(1)) is not None
 
 
-def first_open_month() -> tuple[int, int] | None:
-    """The month that closes next: the one after the last closed month, or the books' first month."""
-    last = db.session.scalar(sa.select(sa.func.max(ClosedPeriod.end_date)))
-    if last is not None:
-        following = last + dt.timedelta(days=1)
-        return following.year, following.month
+def _books_first_month() -> tuple[int, int] | None:
     first = books_start() or db.session.scalar(
         sa.select(sa.func.min(JournalEntry.date)).where(JournalEntry.posted.is_(True)))
     return (first.year, first.month) if first else None
+
+
+def first_open_month() -> tuple[int, int] | None:
+    """The month that closes next: the one after the last closed month, but never before the books' first month."""
+    first = _books_first_month()
+    last = db.session.scalar(sa.select(sa.func.max(ClosedPeriod.end_date)))
+    if last is None:
+        return first
+    following = last + dt.timedelta(days=1)
+    return max((following.year, following.month), first or (0, 0))
 
 
 def _check_closable(year: int, month: int, on: dt.date) -> tuple[dt.date, dt.date]:
@@ -319,8 +330,12 @@ def _check_closable(year: int, month: int, on: dt.date) -> tuple[dt.date, dt.dat
     if end >= on:
         raise InvalidInput(N_("%(month)s has not ended yet: a month is closed after its last day."),
                            month=_month_name(year, month)).at("month")
+    first = _books_first_month()
+    if first is None or (year, month) < first:
+        raise InvalidInput(N_("%(month)s is before the books' first month: there is nothing to close."),
+                           month=_month_name(year, month)).at("month")
     nxt = first_open_month()
-    if nxt is not None and (year, month) != nxt and (year, month) > nxt:
+    if nxt is not None and (year, month) > nxt:
         raise InvalidInput(N_("Months close in order: close %(month)s first."), month=_month_name(*nxt)).at("month")
     return start, end
 
@@ -393,8 +408,12 @@ def close_year(year: int, user: User | None, closed_by: str = "", *, on: dt.date
         raise PeriodClosed(
             N_("December %(year)s is closed before the year was: the closing entry has no date."), year=year
         ).at("year")
+    first = _books_first_month()
+    if first is None or year < first[0]:
+        raise InvalidInput(N_("The books start after %(year)s: there is nothing to close."), year=year).at("year")
     for y, m in open_months_to_close(year)[:-1]:  # January to November, in order; December after the closing
-        _check_closable(y, m, on)
+        if (y, m) >= first:  # the months before the books' first one hold nothing and cannot: closed as they are
+            _check_closable(y, m, on)
         _close(*month_bounds(y, m), who)
     closing = None
     balances = temporary_balances(dt.date(year, 1, 1), dt.date(year, 12, 31))

@@ -115,6 +115,9 @@ def register_member(data: MemberInput, author: User | None, *, pay_pokok: bool =
     join_date = data.join_date or local_today()
     if not dt.date(2000, 1, 1) <= join_date <= local_today():
         raise InvalidInput(N_("The joining date is between 01/01/2000 and today.")).at("join_date")
+    if journal.closed_period_for(join_date) is not None:  # a join date feeds the SHU of a closed year
+        raise journal.PeriodClosed(N_("%(date)s is in a closed month: a new member joins in an open one."),
+                                   date=join_date.strftime("%d/%m/%Y")).at("join_date")
     if db.session.scalar(sa.select(Member.id).where(Member.nik == nik)) is not None:
         raise Conflict(N_("A member with this NIK is already registered."))
     member = Member(
@@ -152,6 +155,7 @@ def set_member_left(member: Member, date: dt.date, author: User | None, author_n
         return None
     if date < member.join_date:
         raise InvalidInput(N_("A member cannot leave before joining (%(date)s)."), date=member.join_date.isoformat())
+    journal.check_date(date)  # a leaving date feeds the SHU of its year: not in a closed month, not far ahead
     if kasbon_balance(member.id) > 0:
         raise InvalidInput(N_("The member still owes kasbon; it must be repaid first."))
     balances = {kind: _lowest_from(member.id, simpanan(kind.value), date) for kind in SavingsKind}

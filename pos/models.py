@@ -241,5 +241,7 @@ class FormUse(Base):
     token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(sa.String(40))
     result_url: Mapped[str] = mapped_column(sa.String(300), default="")
+    # sha256 of the form's fields: the same token back with other values is refused (409), not shown as done
+    digest: Mapped[str] = mapped_column(sa.String(64), default="")
     used_by: Mapped[str] = mapped_column(sa.String(40), default="")
     used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

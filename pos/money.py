@@ -45,9 +45,13 @@ def parse_decimal(text: str) -> Decimal:
     """Read a number typed the Indonesian way: '1.000' is a thousand, '1,5' is one and a half."""
     if not isinstance(text, str):
         raise InvalidInput(N_("Please enter a number."))
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    cleaned = text.strip()
+    for space in ("\u00a0", "\u2009", "\u202f", " "):  # no-break, thin and narrow spaces group thousands too
+        cleaned = cleaned.replace(space, "")
     if cleaned.lower().startswith("rp"):
         cleaned = cleaned[2:]
+        if cleaned.startswith("."):  # "Rp. 5.000"
+            cleaned = cleaned[1:]
     if not cleaned:
         raise InvalidInput(N_("Please enter a number."))
     if len(cleaned) > MAX_INPUT_LENGTH:
@@ -73,9 +77,13 @@ _COMMA_THOUSANDS = re.compile(r"\d,\d{3}(?!\d)", re.ASCII)
 def parse_rupiah(text: str) -> int:
     """Read a whole-rupiah amount: 'Rp 12.500' or '12500' -> 12500. Cents are refused, and so is '1,000': in a
     whole-rupiah field that is a thousand written the English way, not Rp 1. At most a trillion rupiah."""
-    if isinstance(text, str) and _COMMA_THOUSANDS.search(text) and not re.search(r",0{1,2}\s*$", text):
-        raise InvalidInput(N_("'%(text)s': write thousands with a dot, e.g. 1.000 (a comma starts the cents)."),
-                           text=text.strip()[:MAX_INPUT_LENGTH])
+    if isinstance(text, str) and "," in text:
+        whole, _, fraction = text.strip().rpartition(",")
+        if fraction in ("-", "0", "00"):  # "Rp 5.000,-", "12.500,00": no cents
+            text = whole
+        elif _COMMA_THOUSANDS.search(text) or (fraction.isdigit() and set(fraction) == {"0"}):
+            raise InvalidInput(N_("'%(text)s': write thousands with a dot, e.g. 1.000 (a comma starts the cents)."),
+                               text=text.strip()[:MAX_INPUT_LENGTH])
     value = parse_decimal(text)
     if value != value.to_integral_value():
         raise InvalidInput(N_("Amounts are in whole rupiah, without cents."))
@@ -89,8 +97,11 @@ def parse_quantity(text: str, places: int = 3) -> Decimal:
     value = parse_decimal(text)
     if value <= 0:
         raise InvalidInput(N_("The quantity must be more than zero."))
-    if -value.as_tuple().exponent > places:
+    if -value.normalize().as_tuple().exponent > places:  # "1,5000" is 1,5: trailing zeros are not decimals
         raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
+    value = value.normalize()
+    if value.as_tuple().exponent > 0:  # 1E+2 back to 100
+        value = value.quantize(Decimal(1))
     if value >= MAX_QUANTITY:
         raise InvalidInput(N_("That quantity is too large."))
     return value

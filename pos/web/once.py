@@ -8,11 +8,12 @@ timeout) finds the row and is shown the first result instead of doing it again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
 import sqlalchemy as sa
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from markupsafe import Markup
 
@@ -25,11 +26,18 @@ _SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class AlreadyDone(Exception):
-    """The form's token was used: show the first result."""
+    """The form's token was used: show the first result (or, if it came back with other values, say so)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, digest: str) -> None:
         super().__init__(token)
         self.token = token
+        self.digest = digest
+
+
+def form_digest() -> str:
+    """What the form said, without its tokens: a resend with other values is not the same form."""
+    items = sorted((k, v) for k, v in request.form.items(multi=True) if k not in (FIELD, "csrf_token"))
+    return hashlib.sha256(repr(items).encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:
@@ -41,15 +49,17 @@ def claim(purpose: str) -> FormUse:
     token = (request.form.get(FIELD) or "").strip()
     if not _SHAPE.fullmatch(token):
         raise InvalidInput(N_("This form is out of date: reload the page and fill it in again.")).at(FIELD)
+    digest = form_digest()
     if db.session.get(FormUse, token) is not None:
-        raise AlreadyDone(token)
+        raise AlreadyDone(token, digest)
     user = g.get("user")
-    use = FormUse(token=token, purpose=purpose[:40], used_by=(user.username if user else "")[:40], result_url="")
+    use = FormUse(token=token, purpose=purpose[:40], used_by=(user.username if user else "")[:40], result_url="",
+                  digest=digest)
     try:
         with db.session.begin_nested():
             db.session.add(use)
     except sa.exc.IntegrityError:  # the same form committed by a parallel request in the meantime (PostgreSQL)
-        raise AlreadyDone(token) from None
+        raise AlreadyDone(token, digest) from None
     g.form_use = use
     return use
 
@@ -76,6 +86,11 @@ def init_app(app: Flask) -> None:
     def already_done(exc: AlreadyDone):
         db.session.rollback()
         use = db.session.get(FormUse, exc.token)
-        flash(gettext("This form was sent already and took effect once: here is what it did."), "info")
         target = use.result_url if use is not None and use.result_url else request.referrer or url_for("main.index")
+        if use is not None and use.digest and use.digest != exc.digest:
+            message = gettext("This form was already sent with other values and took effect then; the new values "
+                              "were not saved. To record them, open the form again.")
+            return render_template("errors/error.html", status=409, title=gettext("Already sent"), message=message,
+                                   result_url=target), 409
+        flash(gettext("This form was sent already and took effect once: here is what it did."), "info")
         return redirect(target, 303)

@@ -22,6 +22,7 @@ MAX_ID = 2**63 - 1
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", re.ASCII)
 _YMD = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 _INT = re.compile(r"^[-+]?\d{1,19}$", re.ASCII)
+_TIME = re.compile(r"^[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$", re.ASCII)
 
 
 def _refused(message: str, field: str, **params) -> InvalidInput:
@@ -34,7 +35,7 @@ def parse_date_text(raw: object, field: str, *, low: dt.date | None = None, high
     text = raw.strip() if isinstance(raw, str) else ""
     if (match := _DMY.match(text)) is not None:
         d, m, y = (int(g) for g in match.groups())
-    elif (match := _YMD.match(text[:10])) is not None and (len(text) == 10 or text[10] in "T "):
+    elif (match := _YMD.match(text[:10])) is not None and (len(text) == 10 or _TIME.match(text[10:])):
         y, m, d = (int(g) for g in match.groups())
     else:
         raise _refused(N_("'%(text)s' is not a date: write it as dd/mm/yyyy, e.g. 31/12/2025."), field,

@@ -56,7 +56,8 @@ def without_guards(*statements: str, **params) -> None:
         else:
             for name in ("journal_entry_posted_is_final", "journal_entry_posted_not_deleted",
                          "posting_posted_not_deleted", "posting_posted_is_final", "journal_entry_post_checks",
-                         "journal_entry_insert_as_draft",
+                         "journal_entry_insert_as_draft", "closed_year_is_final_delete",
+                         "closed_period_is_final_delete",
                          "posting_insert_into_draft_only", "journal_entry_no_replace", "posting_no_replace"):
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         for statement in statements:
@@ -274,3 +275,104 @@ def test_the_cli_follows_the_same_closing_rules_and_asks_first(books):
     assert journal.year_is_closed(2025)
     checked = runner.invoke(args=["ledger", "check"])
     assert checked.exit_code == 0 and checked.output.startswith("ok"), checked.output
+
+
+def test_a_mistyped_year_before_the_books_closes_nothing(books):
+    opening()
+    for year in (2019, 2024):
+        with pytest.raises(InvalidInput, match="nothing to close"):
+            with write_transaction():
+                journal.close_year(year, None, closed_by="pengurus")
+    with pytest.raises(InvalidInput, match="nothing to close"):
+        with write_transaction():
+            journal.close_month(2024, 11, "pengurus")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClosedPeriod)) == 0
+
+
+def test_joining_or_leaving_in_a_closed_month_is_refused_not_a_crash(books, make_app):
+    from ledger import members
+
+    opening()
+    with write_transaction():
+        member = members.register_member(members.MemberInput(name="Siti", nik="6371025508850002",
+                                                             join_date=dt.date(2025, 1, 10)), None, author_name="t",
+                                         pay_pokok=False)  # no savings: leaving posts no slip
+        journal.close_month(2025, 1, "pengurus")
+        journal.close_month(2025, 2, "pengurus")
+        number = member.number
+    with pytest.raises(journal.PeriodClosed):
+        with write_transaction():
+            members.register_member(members.MemberInput(name="Budi", nik="6371020202850001",
+                                                        join_date=dt.date(2025, 2, 1)), None, author_name="t",
+                                    pay_pokok=False)
+    with pytest.raises(journal.PeriodClosed):
+        with write_transaction():
+            members.set_member_left(members.member_by_number(number), dt.date(2025, 2, 14), None, author_name="t")
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="INSERT/UPDATE OR REPLACE are SQLite's")
+def test_replace_cannot_take_a_reversal_a_wajib_month_or_another_rows_unique_value(books):
+    from ledger import members
+    from ledger.models import Posting
+
+    opening()
+    entry = sale("s1", dt.date(2025, 2, 3))
+    with write_transaction():
+        reversal = journal.reverse(entry.id, dt.date(2025, 2, 4), "salah", None)
+        siti = members.register_member(members.MemberInput(name="Siti", nik="6371025508850002",
+                                                           join_date=dt.date(2025, 1, 10)), None, author_name="t")
+        budi = members.register_member(members.MemberInput(name="Budi", nik="6371020202850001",
+                                                           join_date=dt.date(2025, 1, 10)), None, author_name="t")
+        members.deposit(siti, "wajib", 20_000, dt.date(2025, 2, 5), None, period="2025-02", author_name="t")
+    ids = {"e": entry.id, "r": reversal.id, "n": entry.number, "siti": siti.id, "budi": budi.id,
+           "kas": db.session.scalar(sa.select(Account.id).where(Account.key == "kas:TK")),
+           "spare": db.session.scalar(sa.select(Account.id).where(
+               ~sa.exists().where(Posting.account_id == Account.id)).order_by(Account.id.desc())),
+           "posted_posting": entry.postings[0].id}
+    refused = [
+        # INSERT OR REPLACE by the reversal link or by the wajib month would delete the final row
+        "INSERT OR REPLACE INTO journal_entry (number, date, description, source_type, source_id, author_name, "
+        "created_at, posted, reverses_id) VALUES ('X/1', '2025-02-04', 'x', 't', 'x1', '', CURRENT_TIMESTAMP, 0, :e)",
+        "INSERT OR REPLACE INTO slip (number, member_id, kind, savings_kind, period, amount, date, outlet_id, "
+        "entry_id, created_by, created_at) SELECT 'SLP/X', member_id, kind, savings_kind, period, 1, date, "
+        "outlet_id, :r, 'x', created_at FROM slip WHERE savings_kind = 'wajib'",
+        # UPDATE OR REPLACE of a draft, an unused account or another member onto a final row's unique value
+        "UPDATE OR REPLACE journal_entry SET number = :n WHERE number = 'DRAFT/1'",
+        "UPDATE OR REPLACE posting SET id = :posted_posting WHERE entry_id = (SELECT id FROM journal_entry "
+        "WHERE number = 'DRAFT/1')",
+        "UPDATE OR REPLACE account SET code = (SELECT code FROM account WHERE id = :kas) WHERE id = :spare",
+        "UPDATE OR REPLACE member SET nik = (SELECT nik FROM member WHERE id = :siti) WHERE id = :budi",
+    ]
+    raw("INSERT INTO journal_entry (number, date, description, source_type, source_id, author_name, created_at, "
+        "posted) VALUES ('DRAFT/1', '2025-02-04', 'x', 't', 'd1', '', CURRENT_TIMESTAMP, false)")
+    raw("INSERT INTO posting (entry_id, account_id, debit, credit, memo) SELECT id, :kas, 5, 0, '' FROM journal_entry "
+        "WHERE number = 'DRAFT/1'", kas=ids["kas"])
+    for statement in refused:
+        with pytest.raises(sa.exc.IntegrityError):
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                conn.execute(sa.text(statement), {k: v for k, v in ids.items() if f":{k}" in statement})
+    raw("DELETE FROM posting WHERE entry_id = (SELECT id FROM journal_entry WHERE number = 'DRAFT/1')")
+    raw("DELETE FROM journal_entry WHERE number = 'DRAFT/1'")
+    db.session.rollback()
+    assert problems() == []
+
+
+def test_ledger_check_notices_a_reopened_year_a_reopened_month_and_a_sequence_set_back(books):
+    opening()
+    sale("s1", dt.date(2025, 3, 5))
+    with write_transaction():
+        journal.close_year(2025, None, closed_by="pengurus")
+    sale("s2", dt.date(2026, 1, 5))
+    with write_transaction():
+        journal.close_month(2026, 1, "pengurus")
+        journal.close_month(2026, 2, "pengurus")
+    sale("s3", dt.date(2026, 3, 5))
+    assert problems() == []
+    without_guards("DELETE FROM closed_year WHERE year = 2025")
+    without_guards("DELETE FROM closed_period WHERE start_date = '2026-01-01'")
+    without_guards("UPDATE number_sequence SET value = 1 WHERE name = 'JU/2026'")
+    found = problems()
+    assert any("a year that is not recorded as closed" in p for p in found), found
+    assert any("2026-01 is open although a later month is closed" in p for p in found), found
+    assert any("number sequence JU/2026 stands at 1" in p for p in found), found

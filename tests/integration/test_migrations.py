@@ -74,3 +74,24 @@ def test_constraints_hold_at_the_database(app):
             with pytest.raises(sa.exc.IntegrityError):
                 with db.engine.begin() as conn:
                     conn.exec_driver_sql(statement)
+
+
+def test_books_closed_the_old_way_get_their_closed_year_on_upgrade(empty_database, tmp_path):
+    """Before 0006 a year was closed by closing its twelve months; after the upgrade it is a closed year, so the
+    years after it can be closed and its SHU computed."""
+    import datetime as dt
+
+    app = create_app(base_config(tmp_path / "instance", empty_database))
+    with app.app_context():
+        upgrade(revision="0006_books_integrity")
+        with db.engine.begin() as conn:
+            for month in range(1, 13):
+                start = dt.date(2024, month, 1)
+                end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+                conn.execute(sa.text("INSERT INTO closed_period (start_date, end_date, closed_by, closed_at) "
+                                     "VALUES (:s, :e, 'lama', CURRENT_TIMESTAMP)"), {"s": start, "e": end})
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT year, entry_id, entry_count FROM closed_year")).one()
+        assert tuple(row) == (2024, None, 0)
+        db.engine.dispose()

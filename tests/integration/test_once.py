@@ -104,3 +104,15 @@ def test_ids_beyond_64_bits_are_not_found_and_a_too_deep_body_is_a_bad_request(c
     deep = "[" * 50_000 + "]" * 50_000
     response = client.post("/api/v1/sales", data=deep, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_the_same_form_back_with_other_values_is_refused_not_shown_as_done(books_app):
+    number = member_with_savings(books_app)
+    client, csrf = signed_in_client(books_app)
+    form = {"kind": "sukarela", "amount": "25.000", "csrf_token": csrf, "form_token": TOKEN + "-changed"}
+    first = client.post(f"/anggota/{number}/setor", data=form)
+    assert first.status_code == 302
+    before = counts(books_app)
+    changed = client.post(f"/anggota/{number}/setor", data={**form, "amount": "30.000"})
+    assert changed.status_code == 409 and first.headers["Location"] in changed.text
+    assert counts(books_app) == before

@@ -106,3 +106,20 @@ def test_a_comma_before_three_digits_is_a_thousand_written_the_english_way(text)
 @given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
 def test_shown_numbers_read_back(value):
     assert parse_decimal(format_number(value)) == value
+
+
+@pytest.mark.parametrize(("text", "amount"), [("Rp 5.000,-", 5_000), ("Rp. 5.000", 5_000), ("5\u2009000", 5_000),
+                                              ("5\u202f000", 5_000), ("12.500,00", 12_500), ("Rp12.500,0", 12_500)])
+def test_rupiah_as_indonesians_write_it(text, amount):
+    assert parse_rupiah(text) == amount
+
+
+def test_a_comma_and_zeros_is_not_rupiah_one():
+    with pytest.raises(InvalidInput, match="thousands with a dot"):
+        parse_rupiah("1,0000")
+
+
+@pytest.mark.parametrize(("text", "quantity"), [("1,5000", Decimal("1.5")), ("0,0010", Decimal("0.001")),
+                                                ("100", Decimal(100)), ("2,500", Decimal("2.5"))])
+def test_trailing_zeros_are_not_decimals(text, quantity):
+    assert parse_quantity(text) == quantity

@@ -54,3 +54,9 @@ def test_text_is_refused_not_cut_and_has_no_control_characters():
     with pytest.raises(InvalidInput) as caught:
         clean_text("  ", "reason", 200, required=True)
     assert caught.value.field == "reason"
+
+
+@pytest.mark.parametrize("text", ["2025-12-31Tjunk", "2025-12-31 whatever"])
+def test_a_date_followed_by_anything_but_a_time_is_refused(text):
+    with pytest.raises(InvalidInput):
+        parse_date_text(text, "date")
