@@ -97,13 +97,13 @@ def parse_quantity(text: str, places: int = 3) -> Decimal:
     value = parse_decimal(text)
     if value <= 0:
         raise InvalidInput(N_("The quantity must be more than zero."))
+    if value >= MAX_QUANTITY:  # before any rounding: 10^31 has more digits than the decimal context holds
+        raise InvalidInput(N_("That quantity is too large."))
     if -value.normalize().as_tuple().exponent > places:  # "1,5000" is 1,5: trailing zeros are not decimals
         raise InvalidInput(N_("At most %(places)d decimals are allowed."), places=places)
     value = value.normalize()
     if value.as_tuple().exponent > 0:  # 1E+2 back to 100
         value = value.quantize(Decimal(1))
-    if value >= MAX_QUANTITY:
-        raise InvalidInput(N_("That quantity is too large."))
     return value
 
 

@@ -123,3 +123,9 @@ def test_a_comma_and_zeros_is_not_rupiah_one():
                                                 ("100", Decimal(100)), ("2,500", Decimal("2.5"))])
 def test_trailing_zeros_are_not_decimals(text, quantity):
     assert parse_quantity(text) == quantity
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 31, "999.999.999.999.999.999.999.999.999.999", "1000000"])
+def test_quantities_with_more_digits_than_decimals_hold_are_refused(text):
+    with pytest.raises(InvalidInput, match="too (large|long)"):
+        parse_quantity(text)
