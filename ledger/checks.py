@@ -14,10 +14,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ledger import chain, journal, reports
-from ledger.models import Account, AccountType, ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
+from ledger.models import ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
 from pos.db import db
-
-TEMPORARY = [AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE]
 
 
 def check_books(today: dt.date | None = None) -> tuple[list[str], reports.TrialBalance]:
@@ -105,13 +103,8 @@ def _check_dates(problems: list[str], today: dt.date) -> None:
 
 
 def _temporary_net(year: int, with_closing: bool) -> int:
-    query = (sa.select(Account.id, sa.func.sum(Posting.debit - Posting.credit))
-             .join(Posting.account).join(Posting.entry)
-             .where(JournalEntry.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)), Account.type.in_(TEMPORARY))
-             .group_by(Account.id))
-    if not with_closing:
-        query = query.where(JournalEntry.source_type.not_in(journal.CLOSING_SOURCES))
-    return sum(abs(int(net or 0)) for _, net in db.session.execute(query))
+    balances = journal.temporary_balances(dt.date(year, 1, 1), dt.date(year, 12, 31), with_closing=with_closing)
+    return sum(abs(net) for net in balances.values())
 
 
 def _check_years(problems: list[str], heads: dict[int, tuple[str, int]], today: dt.date) -> None:

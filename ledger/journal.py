@@ -307,7 +307,8 @@ def _has_entries_before(date: dt.date) -> bool:
         sa.select(JournalEntry.id).where(JournalEntry.posted.is_(True), JournalEntry.date < date).limit(1)) is not None
 
 
-def _books_first_month() -> tuple[int, int] | None:
+def books_first_month() -> tuple[int, int] | None:
+    """(year, month) of the opening balance, or of the first entry while there is none."""
     first = books_start() or db.session.scalar(
         sa.select(sa.func.min(JournalEntry.date)).where(JournalEntry.posted.is_(True)))
     return (first.year, first.month) if first else None
@@ -315,7 +316,7 @@ def _books_first_month() -> tuple[int, int] | None:
 
 def first_open_month() -> tuple[int, int] | None:
     """The month that closes next: the one after the last closed month, but never before the books' first month."""
-    first = _books_first_month()
+    first = books_first_month()
     last = db.session.scalar(sa.select(sa.func.max(ClosedPeriod.end_date)))
     if last is None:
         return first
@@ -330,7 +331,7 @@ def _check_closable(year: int, month: int, on: dt.date) -> tuple[dt.date, dt.dat
     if end >= on:
         raise InvalidInput(N_("%(month)s has not ended yet: a month is closed after its last day."),
                            month=_month_name(year, month)).at("month")
-    first = _books_first_month()
+    first = books_first_month()
     if first is None or (year, month) < first:
         raise InvalidInput(N_("%(month)s is before the books' first month: there is nothing to close."),
                            month=_month_name(year, month)).at("month")
@@ -346,10 +347,7 @@ def close_month(year: int, month: int, closed_by: str, *, on: dt.date | None = N
     start, end = month_bounds(year, month)
     if month == 12 and closed_period_for(start) is None and end < on:
         raise InvalidInput(N_("December closes with the year: close the year %(year)s instead."), year=year).at("month")
-    start, end = _check_closable(year, month, on)
-    if month == 12:
-        raise InvalidInput(N_("December closes with the year: close the year %(year)s instead."), year=year).at("month")
-    return _close(start, end, closed_by)
+    return _close(*_check_closable(year, month, on), closed_by)
 
 
 def _close(start: dt.date, end: dt.date, closed_by: str) -> ClosedPeriod:
@@ -373,21 +371,25 @@ def open_months_to_close(year: int) -> list[tuple[int, int]]:
     return [(year, m) for m in range(1, 13) if closed_period_for(dt.date(year, m, 1)) is None]
 
 
-def temporary_balances(start: dt.date, end: dt.date) -> dict[tuple[str, str | None], int]:
-    """Net debit per (account code, unit code) of revenue, cost and expense accounts, closing entries left out."""
+def temporary_balances(start: dt.date, end: dt.date, *,
+                       with_closing: bool = False) -> dict[tuple[str, str | None], int]:
+    """Net debit per (account code, unit code) of revenue, cost and expense accounts, closing entries left out
+    unless `with_closing` (then a closed year nets to nothing)."""
     unit_codes = {uid: code for code, uid in _units().items()}
-    rows = db.session.execute(
+    query = (
         sa.select(Account.code, Posting.unit_id, sa.func.sum(Posting.debit - Posting.credit))
         .join(Posting.account)
         .join(Posting.entry)
         .where(
             JournalEntry.posted.is_(True),
             JournalEntry.date.between(start, end),
-            JournalEntry.source_type.not_in(CLOSING_SOURCES),
             Account.type.in_([AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE]),
         )
         .group_by(Account.code, Posting.unit_id)
     )
+    if not with_closing:
+        query = query.where(JournalEntry.source_type.not_in(CLOSING_SOURCES))
+    rows = db.session.execute(query)
     return {(code, unit_codes.get(unit_id)): int(net) for code, unit_id, net in rows if net}
 
 
@@ -408,7 +410,7 @@ def close_year(year: int, user: User | None, closed_by: str = "", *, on: dt.date
         raise PeriodClosed(
             N_("December %(year)s is closed before the year was: the closing entry has no date."), year=year
         ).at("year")
-    first = _books_first_month()
+    first = books_first_month()
     if first is None or year < first[0]:
         raise InvalidInput(N_("The books start after %(year)s: there is nothing to close."), year=year).at("year")
     for y, m in open_months_to_close(year)[:-1]:  # January to November, in order; December after the closing

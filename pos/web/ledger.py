@@ -373,8 +373,8 @@ def _next_closings() -> dict:
         month = {"value": f"{nxt[0]}-{nxt[1]:02d}", "label": month_label(*nxt), "entries": _entries_between(start, end)}
     year = None
     last_closed = db.session.scalar(sa.select(sa.func.max(ClosedYear.year)))
-    first = journal.books_start() or db.session.scalar(sa.select(sa.func.min(JournalEntry.date)))
-    candidate = last_closed + 1 if last_closed else (first.year if first else None)
+    first = journal.books_first_month()
+    candidate = last_closed + 1 if last_closed else (first[0] if first else None)
     if candidate is not None and dt.date(candidate, 12, 31) < on:
         start, end = dt.date(candidate, 1, 1), dt.date(candidate, 12, 31)
         year = {"value": candidate, "months": [month_label(*m) for m in journal.open_months_to_close(candidate)],
