@@ -245,3 +245,29 @@ class FormUse(Base):
     digest: Mapped[str] = mapped_column(sa.String(64), default="")
     used_by: Mapped[str] = mapped_column(sa.String(40), default="")
     used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """A long piece of back-office work (a catalog import, a rebuild) run in the background in short chunks, each
+    chunk its own write transaction, so the till never waits for more than one chunk. Its progress and outcome
+    live here, so the job page can show them and a job cut off by a restart resumes where it stopped."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    # queued, running, done, failed, cancelled
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # where the job has got to (a row number, an id): the next chunk starts after it
+    cursor: Mapped[str] = mapped_column(sa.String(200), default="")
+    total: Mapped[int] = mapped_column(sa.Integer, default=0)
+    done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
