@@ -7,10 +7,8 @@ Create Date: 2026-12-01 15:15:00
 - job: a long piece of back-office work (catalog import, rebuilds) run in short write transactions, with its
   progress, cursor (where to resume) and outcome, shown on the job page.
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '0008_jobs'
 down_revision = '0007_replace_guards'
