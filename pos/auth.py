@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pos import audit
-from pos.db import UTCDateTime, db, utcnow, write_transaction
+from pos.db import UTCDateTime, best_effort_write, db, utcnow, write_transaction
 from pos.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from pos.models import ApiToken, Approval, AuditEntry, LoginThrottle, Role, Till, User, UserSession
 from pos.permissions import has_permission
@@ -343,16 +343,24 @@ def resume_session(key: str | None) -> tuple[UserSession | None, bool]:
         return None, False
     now = utcnow()
     idle = dt.timedelta(minutes=_settings()["idle_timeout_minutes"])
+    session_id = found.id
     if now - found.last_seen_at > idle:
-        with write_transaction():
-            found = db.session.get(UserSession, found.id)
-            found.ended_at = now
-            audit.record("logout.idle", actor=found.user, after={"idle_minutes": _settings()["idle_timeout_minutes"]})
+        def end_idle() -> None:
+            row = db.session.get(UserSession, session_id)
+            if row.ended_at is None:
+                row.ended_at = now
+                audit.record("logout.idle", actor=row.user, after={"idle_minutes": _settings()["idle_timeout_minutes"]})
+
+        # best effort: while the lock is busy the session stays idle (refused again next time) and is ended later
+        best_effort_write(end_idle)
         return None, True
     if (now - found.last_seen_at).total_seconds() > LAST_SEEN_WRITE_SECONDS:
-        with write_transaction():
-            found = db.session.get(UserSession, found.id)
-            found.last_seen_at = now
+        def touch() -> None:
+            db.session.get(UserSession, session_id).last_seen_at = now
+
+        # bookkeeping only: skipped (tried again on a later request) while someone else holds the write lock
+        best_effort_write(touch)
+        found = db.session.get(UserSession, session_id)
     return found, False
 
 
@@ -396,8 +404,13 @@ def user_for_token(token: str) -> User | None:
         return None
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_SEEN_WRITE_SECONDS:
-        with write_transaction():
-            db.session.get(ApiToken, row.id).last_used_at = now
+        token_id, user_id = row.id, row.user_id
+
+        def touch() -> None:
+            db.session.get(ApiToken, token_id).last_used_at = now
+
+        best_effort_write(touch)  # never waits for the write lock: skipped and tried again later when busy
+        return db.session.get(User, user_id)
     return db.session.get(User, row.user_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 5000  # how long a write waits for the write lock, SQLite and PostgreSQL alike, then 503
+# A write transaction should hold the lock for well under this: the till waits behind whoever holds it. Longer
+# ones are logged (and counted for the benchmarks); long jobs run in chunks instead (pos.jobs).
+WRITE_BUDGET_MS = 500
 _WRITE_OPTION = "kasir_write"
 # PostgreSQL has no BEGIN IMMEDIATE: write use cases take this transaction-scoped advisory lock instead, so
 # they run one at a time as on SQLite and a read-then-write never loses an update. ("KASIR" in ASCII.)
@@ -109,9 +113,73 @@ def write_transaction() -> Iterator[sa.orm.Session]:
         connection = session.connection(execution_options={_WRITE_OPTION: True})
         try:
             if connection.dialect.name == "postgresql":
+                # lock_timeout covers the advisory lock too: a write waits as long as on SQLite, then 503
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SQLITE_BUSY_TIMEOUT_MS)}ms'")
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK})")
+            started = time.perf_counter()
             yield session
             session.commit()
+            _note_write_time((time.perf_counter() - started) * 1000)
+        except BaseException:
+            session.rollback()
+            raise
+    finally:
+        if queue is not None:
+            queue.release()
+
+
+WRITE_STATS = {"count": 0, "max_ms": 0.0, "over_budget": 0}
+_log = logging.getLogger("kasir.db")
+
+
+def _note_write_time(ms: float) -> None:
+    """Count write transactions and the longest one (bench/pages reports them); log those over the budget."""
+    WRITE_STATS["count"] += 1
+    WRITE_STATS["max_ms"] = max(WRITE_STATS["max_ms"], ms)
+    if ms > WRITE_BUDGET_MS:
+        WRITE_STATS["over_budget"] += 1
+        _log.warning("a write transaction held the lock for %.0f ms (budget %d ms)", ms, WRITE_BUDGET_MS)
+
+
+def best_effort_write(work: Callable[[], object]) -> bool:
+    """Run small bookkeeping (a session's last_seen, a token's last_used_at) only if the write lock is free now:
+    never wait for it, never fail the request. Returns whether the work was done and committed.
+
+    SQLite: the in-process writer queue is tried without blocking and BEGIN IMMEDIATE runs with no busy wait;
+    PostgreSQL: pg_try_advisory_xact_lock, and a short lock_timeout for the row itself."""
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("best_effort_write() entered with unflushed changes pending")
+        session.rollback()
+    queue = _writer_queue(session)
+    if queue is not None and not queue.acquire(blocking=False):
+        return False
+    try:
+        try:
+            if session.get_bind().dialect.name == "sqlite":
+                connection = session.connection()  # a plain BEGIN: the lock is asked for below, without waiting
+                connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+                try:
+                    connection.exec_driver_sql("COMMIT")
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                finally:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            else:
+                connection = session.connection(execution_options={_WRITE_OPTION: True})
+                if not connection.exec_driver_sql(
+                        f"SELECT pg_try_advisory_xact_lock({POSTGRES_WRITE_LOCK})").scalar():
+                    session.rollback()
+                    return False
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            work()
+            session.commit()
+            return True
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            if is_lock_error(exc):
+                return False
+            raise
         except BaseException:
             session.rollback()
             raise
