@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from pos import audit
-from pos.db import db, utcnow, write_transaction
+from pos.db import db, is_lock_error, utcnow, write_transaction
 from pos.errors import N_, Conflict, NotFound
 from pos.models import PrintJob, Till, User
 
@@ -293,14 +293,24 @@ class PrintWorker:
         self.thread.start()
 
     def _run(self) -> None:
+        busy = 0  # rounds in a row that found the write lock taken (a long back-office chunk, another process)
         while not self.stop.is_set():
             try:
                 with self.app.app_context():
-                    process_due(self.printer)
-                    db.session.remove()
+                    try:
+                        process_due(self.printer)
+                    finally:
+                        db.session.remove()
+                busy = 0
+            except sa.exc.OperationalError as exc:
+                if not is_lock_error(exc):
+                    self.app.logger.exception("print worker %s", self.printer)
+                else:  # someone else is writing: wait a little longer each time, quietly, and try again
+                    busy += 1
+                    self.app.logger.debug("print worker %s: database busy, retrying", self.printer)
             except Exception:  # a worker must outlive any one bad job or database hiccup
                 self.app.logger.exception("print worker %s", self.printer)
-            self.wake.wait(1.0)
+            self.wake.wait(min(1.0 + busy, 10.0) if busy else 1.0)
             self.wake.clear()
 
 
