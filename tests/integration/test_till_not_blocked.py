@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
+import threading
+import time
 import uuid
 
 import pytest
@@ -160,3 +162,116 @@ def test_a_busy_page_for_forms_is_translated(short_lock_wait):
         body, status, headers = error_response(503)
         assert status == 503 and headers["Retry-After"].isdigit()
         assert "Sibuk" in body or "sibuk" in body
+
+
+# --- four tills selling while a background job writes in chunks -------------------------------------------------
+
+TILLS = ("TK01", "TK02", "TK03", "TK04")
+SALES_PER_TILL = 8
+
+
+def _prepare_tills(app) -> list:
+    """Two more tills in the shop and a cashier per till, each signed in with a client of their own."""
+    from pos.auth import create_user
+    from pos.models import Outlet, Role, Till, User
+
+    with app.app_context():
+        with pos.db.write_transaction():
+            outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == "TK"))
+            for code in TILLS[2:]:
+                db.session.add(Till(code=code, name=f"Kasir {code[-1]}", outlet=outlet))
+        for n in range(2, len(TILLS) + 1):
+            create_user(f"kasir{n}", Role.KASIR, "rahasia-kasir-1", actor_name="test")
+        with pos.db.write_transaction():
+            outlet = db.session.scalar(sa.select(Outlet).where(Outlet.code == "TK"))
+            for n in range(2, len(TILLS) + 1):
+                db.session.scalar(sa.select(User).where(User.username == f"kasir{n}")).outlet = outlet
+        db.session.remove()
+    clients = []
+    for n, code in enumerate(TILLS, start=1):
+        client = app.test_client()
+        name, password = ("kasir", "demo123") if n == 1 else (f"kasir{n}", "rahasia-kasir-1")
+        assert sign_in(client, name, password).status_code == 302
+        token = csrf_token(client)
+        shift = client.post("/api/v1/shifts", json={"till": code, "opening_float": 0}, headers={"X-CSRFToken": token})
+        assert shift.status_code == 201, shift.text
+        clients.append((code, client, token))
+    return clients
+
+
+def _till_loop(code, client, token, statuses: list, acknowledged: list) -> None:
+    """What a till does: scan, search, pay; a 503 is retried with the same sale id, as checkout.js does."""
+    for _ in range(SALES_PER_TILL):
+        for path in (f"/api/v1/products/lookup?code={MIE}", "/api/v1/products/search?q=mie"):
+            statuses.append(client.get(path).status_code)
+        body = {"id": str(uuid.uuid4()), "till": code, "lines": [{"code": MIE, "qty": "1"}],
+                "payments": [{"method": "cash", "amount": 5000}]}
+        for _attempt in range(20):
+            answer = client.post("/api/v1/sales", json=body, headers={"X-CSRFToken": token})
+            statuses.append(answer.status_code)
+            if answer.status_code in (200, 201):
+                assert answer.get_json()["id"] == body["id"]
+                acknowledged.append(body["id"])
+                break
+            assert answer.status_code == 503, answer.text  # busy: the till sends the same sale again
+            time.sleep(0.05)
+
+
+def _check_invariants(app, acknowledged: list) -> None:
+    from inventory import stock
+    from ledger import reports
+    from pos.sales.checks import check_sales
+
+    with app.app_context():
+        assert check_sales() == []
+        assert stock.check_drift() == []
+        trial = reports.trial_balance(reports.Scope(dt.date(2000, 1, 1), dt.date(2100, 12, 31)))
+        assert trial.balanced
+        found = set(db.session.scalars(sa.select(Sale.uuid).where(Sale.uuid.in_(acknowledged))))
+        assert found == set(acknowledged) and len(acknowledged) == len(set(acknowledged))
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+        db.session.remove()
+
+
+def test_four_tills_sell_while_a_background_job_writes_in_chunks(shop_app):
+    app = shop_app
+    clients = _prepare_tills(app)
+    job_done = threading.Event()
+    job_error: list = []
+    chunks: list = []
+
+    def background_job():
+        """A back-office job of many short chunks, each its own write transaction (as pos.jobs runs them)."""
+        from inventory.models import Product
+
+        try:
+            with app.app_context():
+                for n in range(40):
+                    with pos.db.write_transaction():
+                        started = time.perf_counter()
+                        for product in db.session.scalars(sa.select(Product).order_by(Product.id)):
+                            product.name = product.name  # touched, as an import re-applying the same row does
+                        time.sleep(0.02)  # a chunk's worth of work while holding the lock
+                    chunks.append((n, time.perf_counter() - started))
+                    time.sleep(0.005)  # the pause between chunks in which waiting writers take the lock
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            job_error.append(exc)
+        finally:
+            job_done.set()
+
+    statuses: list = []
+    acknowledged: list = []
+    threads = [threading.Thread(target=background_job)]
+    threads += [threading.Thread(target=_till_loop, args=(*c, statuses, acknowledged)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+        assert not thread.is_alive(), "a till or the job hung"
+    assert not job_error, job_error
+    assert len(chunks) == 40
+    assert 500 not in statuses and all(s in (200, 201, 503) for s in statuses), sorted(set(statuses))
+    assert len(acknowledged) == len(TILLS) * SALES_PER_TILL
+    _check_invariants(app, acknowledged)
