@@ -405,21 +405,67 @@ class Arrears:
     amount: int
 
 
-def wajib_arrears(as_of: dt.date, member_id: int | None = None) -> list[Arrears]:
-    """Active members (or one member) with months of simpanan wajib unpaid, from joining to `as_of`'s month."""
-    due_amount = _settings()["simpanan_wajib_amount"]
-    slips = sa.select(Slip.member_id, Slip.period).where(
-        Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT
+def _month_text(day) -> sa.ColumnElement:
+    """A date column's month as 'YYYY-MM', the form of a slip's period (so periods compare as strings)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(day, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", day)
+
+
+def _paid_wajib():
+    return (Slip.savings_kind == SavingsKind.WAJIB, Slip.kind == SlipKind.DEPOSIT)
+
+
+def arrears_query(as_of: dt.date, member_id: int | None = None) -> sa.Select:
+    """(Member, months unpaid) of the active members (or one member) who joined by `as_of` and owe simpanan wajib
+    for at least one month from their joining month to `as_of`'s: the months due less the months paid among them,
+    counted in SQL (a range of the (member, period) index of wajib deposits per member), not month by month."""
+    joined = sa.cast(sa.extract("year", Member.join_date), sa.Integer) * 12 \
+        + sa.cast(sa.extract("month", Member.join_date), sa.Integer)
+    paid = (
+        sa.select(sa.func.count())
+        .where(Slip.member_id == Member.id, *_paid_wajib(), Slip.period >= _month_text(Member.join_date),
+               Slip.period <= f"{as_of.year:04d}-{as_of.month:02d}")
+        .correlate(Member)
+        .scalar_subquery()
     )
-    members_query = sa.select(Member).where(Member.status == MemberStatus.ACTIVE, Member.join_date <= as_of)
+    due = (as_of.year * 12 + as_of.month) - joined + 1
+    months = (
+        sa.select(Member.id, (due - paid).label("unpaid"))
+        .where(Member.status == MemberStatus.ACTIVE, Member.join_date <= as_of)
+    )
     if member_id is not None:
-        slips = slips.where(Slip.member_id == member_id)
-        members_query = members_query.where(Member.id == member_id)
+        months = months.where(Member.id == member_id)
+    months = months.subquery()
+    return sa.select(Member, months.c.unpaid).join(months, months.c.id == Member.id).where(months.c.unpaid > 0)
+
+
+def wajib_arrears_count(as_of: dt.date) -> int:
+    """How many active members owe simpanan wajib up to `as_of` (one SQL count; the dashboard's figure)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(arrears_query(as_of).subquery()))
+
+
+def wajib_arrears_totals(as_of: dt.date) -> tuple[int, int, int]:
+    """Members in arrears, months unpaid and the amount, over every active member, in SQL."""
+    rows = arrears_query(as_of).subquery()
+    members, months = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(rows.c.unpaid), 0))).one()
+    return int(members), int(months), int(months) * _settings()["simpanan_wajib_amount"]
+
+
+def arrears_of(rows, as_of: dt.date) -> list[Arrears]:
+    """Arrears with their unpaid months for (Member, unpaid) rows of arrears_query: one query for their paid
+    months."""
+    due_amount = _settings()["simpanan_wajib_amount"]
+    members = [row[0] for row in rows]
     paid: dict[int, set[str]] = {}
-    for paid_by, period in db.session.execute(slips):
-        paid.setdefault(paid_by, set()).add(period)
+    if members:
+        for paid_by, period in db.session.execute(
+            sa.select(Slip.member_id, Slip.period).where(Slip.member_id.in_([m.id for m in members]), *_paid_wajib())
+        ):
+            paid.setdefault(paid_by, set()).add(period)
     result = []
-    for member in db.session.scalars(members_query.order_by(Member.number)):
+    for member in members:
         months = []
         year, month = member.join_date.year, member.join_date.month
         while (year, month) <= (as_of.year, as_of.month):
@@ -430,6 +476,27 @@ def wajib_arrears(as_of: dt.date, member_id: int | None = None) -> list[Arrears]
         if months:
             result.append(Arrears(member=member, months=tuple(months), amount=len(months) * due_amount))
     return result
+
+
+def iter_wajib_arrears(as_of: dt.date, chunk: int = 500):
+    """Every member's arrears in member number order, read `chunk` members at a time (an export in bounded memory)."""
+    after = None
+    while True:
+        query = arrears_query(as_of).order_by(Member.number).limit(chunk)
+        if after is not None:
+            query = query.where(Member.number > after)
+        rows = db.session.execute(query).all()
+        if not rows:
+            return
+        yield from arrears_of(rows, as_of)
+        after = rows[-1][0].number
+
+
+def wajib_arrears(as_of: dt.date, member_id: int | None = None) -> list[Arrears]:
+    """Active members (or one member) with months of simpanan wajib unpaid, from joining to `as_of`'s month."""
+    if member_id is not None:
+        return arrears_of(db.session.execute(arrears_query(as_of, member_id)).all(), as_of)
+    return list(iter_wajib_arrears(as_of))
 
 
 def find_members(query: str, limit: int = 10) -> list[Member]:

@@ -34,37 +34,81 @@ def _choices() -> dict:
     }
 
 
+STATUSES = ("aktif", "arsip", "semua")
+
+
+def _by_code(text: str) -> Product | None:
+    """The product a scanned or typed code names: a barcode as printed or as a scanner sends it (GS1 element string,
+    scale label), or an SKU; archived products too (the list filters by status)."""
+    from inventory import barcodes
+    from inventory.lookup import find_barcode
+    from pos.web.templating import local_today
+
+    if not text or " " in text or len(text) > 80:
+        return None
+    found = find_barcode(text)
+    if found is None:
+        try:
+            scanned = barcodes.classify(text, today=local_today())
+        except PosError:
+            scanned = None
+        if scanned is not None and scanned.lookup_code and scanned.lookup_code != text:
+            found = find_barcode(scanned.lookup_code)
+    if found is not None:
+        return found.product
+    return db.session.scalar(sa.select(Product).where(Product.sku == text.upper()[:40]))
+
+
+def _search(q: str, status: str) -> list[Product]:
+    """What was typed, at most a page: the product of an exact barcode or SKU first, then catalog.search (SKUs
+    starting with it, names with words starting with each typed word), in the chosen status."""
+    exact = _by_code(q)
+    found = ([exact] if exact is not None else []) + catalog.search(q, limit=PAGE_SIZE, only_active=status == "aktif")
+    wanted = {"aktif": (True,), "arsip": (False,), "semua": (True, False)}[status]
+    return [p for p in dict.fromkeys(found) if p.active in wanted][:PAGE_SIZE]
+
+
+def _on_hand(products: list[Product]) -> dict[int, Decimal]:
+    if not products:
+        return {}
+    return dict(db.session.execute(
+        sa.select(StockLevel.product_id, sa.func.sum(StockLevel.quantity))
+        .where(StockLevel.product_id.in_([p.id for p in products]))
+        .group_by(StockLevel.product_id)
+    ).all())
+
+
 @bp.get("/")
 @require("catalog.view")
 def index():
+    """The catalog by name, a page at a time (keyset: ?setelah=/?sebelum= a product id), or what a search finds: a
+    name, an SKU or a barcode (typed or scanned)."""
+    from sqlalchemy import orm
+
+    from pos.web import paging
+
     q = request.args.get("q", "").strip()[:80]
-    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
     status = request.args.get("status", "aktif")
+    if status not in STATUSES:
+        status = "aktif"
     if q:
-        products = catalog.search(q, limit=PAGE_SIZE, only_active=status == "aktif")
-        has_next = False
+        products = _search(q, status)
+        page = paging.Page(rows=products)
     else:
-        query = sa.select(Product).order_by(Product.name)
+        query = sa.select(Product)
         if status == "aktif":
             query = query.where(Product.active.is_(True))
         elif status == "arsip":
             query = query.where(Product.active.is_(False))
-        found = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-        products, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
-    on_hand = (
-        dict(
-            db.session.execute(
-                sa.select(StockLevel.product_id, sa.func.sum(StockLevel.quantity))
-                .where(StockLevel.product_id.in_([p.id for p in products]))
-                .group_by(StockLevel.product_id)
-            ).all()
+        page = paging.keyset(
+            query, (Product.name, Product.id), size=PAGE_SIZE, args={"status": status},
+            key_of=lambda product_id: db.session.execute(
+                sa.select(Product.name, Product.id).where(Product.id == product_id)).first(),
+            options=(orm.joinedload(Product.category), orm.joinedload(Product.unit)),
         )
-        if products
-        else {}
-    )
-    return render_template(
-        "catalog/index.html", products=products, q=q, page=page, has_next=has_next, status=status, on_hand=on_hand
-    )
+        products = page.rows
+    return render_template("catalog/index.html", products=products, page=page, q=q, status=status,
+                           on_hand=_on_hand(products), page_size=PAGE_SIZE)
 
 
 def _optional_rupiah(text: str) -> int | None:

@@ -134,10 +134,13 @@ def _balance_after(slip: Slip) -> int:
 @bp.get("/")
 @require("members.view")
 def index():
-    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
+    """Members by number, a page at a time (keyset: ?setelah=/?sebelum= a member id), found by number, name, phone
+    or (for who may see it) NIK."""
+    from pos.web import paging
+
     q = request.args.get("q", "").strip()[:MAX_QUERY]
     status = request.args.get("status", "").strip()
-    query = sa.select(Member).order_by(Member.number)
+    query = sa.select(Member)
     if q:
         needle = q.lower()
         conditions = [
@@ -156,16 +159,11 @@ def index():
         query = query.where(Member.status == MemberStatus(status))
     else:
         status = ""
-    found = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return render_template(
-        "members/index.html",
-        members=found[:PAGE_SIZE],
-        page=page,
-        has_next=len(found) > PAGE_SIZE,
-        q=q,
-        status=status,
-        **_labels(),
+    page = paging.keyset(
+        query, (Member.number,), size=PAGE_SIZE, args={"q": q, "status": status}, position=not q,
+        key_of=lambda member_id: db.session.execute(sa.select(Member.number).where(Member.id == member_id)).first(),
     )
+    return render_template("members/index.html", members=page.rows, page=page, q=q, status=status, **_labels())
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -444,26 +442,44 @@ def statement(number: str):
 @bp.get("/tunggakan")
 @require("members.view")
 def arrears():
+    """Members in arrears of simpanan wajib, a page at a time by number; the totals over all of them in SQL. The
+    download holds every member in arrears, read in chunks."""
+    from pos.web import paging
+
     today = _today()
-    rows = service.wajib_arrears(today)
-    total, months_total = sum(a.amount for a in rows), sum(len(a.months) for a in rows)
     fmt = _export_format()
     if fmt:
-        table = Table(
-            gettext("Simpanan wajib arrears"),
-            [gettext("Member number"), gettext("Name"), gettext("Months unpaid"), gettext("Months"), gettext("Amount")],
-            [[a.member.number, a.member.name, len(a.months), " ".join(a.months), a.amount] for a in rows]
-            + [[gettext("Total"), "", months_total, "", total]],
-        )
-        return _download(table, fmt, f"tunggakan-simpanan-wajib-{today.isoformat()}")
+        return _arrears_download(today, fmt)
+    query = service.arrears_query(today)
+    page = paging.keyset(
+        query, (Member.number,), size=PAGE_SIZE, scalars=False, id_of=lambda row: row[0].id, count=False,
+        key_of=lambda member_id: db.session.execute(sa.select(Member.number).where(Member.id == member_id)).first(),
+    )
+    members, months_total, total = service.wajib_arrears_totals(today)
+    page.total = members
     return render_template(
         "members/arrears.html",
-        rows=rows,
+        rows=service.arrears_of(page.rows, today),
+        page=page,
+        members_total=members,
         total=total,
         months_total=months_total,
         today=today,
         wajib_amount=current_app.config["KASIR"]["simpanan_wajib_amount"],
     )
+
+
+def _arrears_download(today: dt.date, fmt: str) -> Response:
+    rows, months_total, total = [], 0, 0
+    for a in service.iter_wajib_arrears(today):
+        rows.append([a.member.number, a.member.name, len(a.months), " ".join(a.months), a.amount])
+        months_total, total = months_total + len(a.months), total + a.amount
+    table = Table(
+        gettext("Simpanan wajib arrears"),
+        [gettext("Member number"), gettext("Name"), gettext("Months unpaid"), gettext("Months"), gettext("Amount")],
+        rows + [[gettext("Total"), "", months_total, "", total]],
+    )
+    return _download(table, fmt, f"tunggakan-simpanan-wajib-{today.isoformat()}")
 
 
 SLIP_KINDS = {

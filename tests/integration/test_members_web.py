@@ -435,9 +435,18 @@ def test_members_are_found_by_number_name_or_phone_and_paged(books, signed_in, c
             )
     first_page = client.get("/anggota/").text
     assert len(re.findall(r'<tr data-member="', first_page)) == 50
-    assert "halaman=2" in first_page
-    second_page = client.get("/anggota/?halaman=2").text
-    assert len(re.findall(r'<tr data-member="', second_page)) == 3 and "halaman=1" in second_page
+    assert 'rel="prev"' not in first_page and 'data-total="53"' in first_page
+    next_link = re.search(r'<a href="([^"]+)" rel="next"', first_page).group(1).replace("&amp;", "&")
+    assert "setelah=" in next_link
+    second_page = client.get(next_link).text
+    assert len(re.findall(r'<tr data-member="', second_page)) == 3 and 'rel="next"' not in second_page
+    assert "51–53 of 53" in second_page or "51–53 dari 53" in second_page
+    prev_link = re.search(r'<a href="([^"]+)" rel="prev"', second_page).group(1).replace("&amp;", "&")
+    assert re.findall(r'<tr data-member="([^"]+)"', client.get(prev_link).text) \
+        == re.findall(r'<tr data-member="([^"]+)"', first_page)
+    # the filter stays in the links
+    left_page = client.get("/anggota/?status=active").text
+    assert "status=active" in re.search(r'<a href="([^"]+)" rel="next"', left_page).group(1)
 
 
 # --- card, statement, arrears -------------------------------------------------------------------
