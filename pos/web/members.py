@@ -115,15 +115,8 @@ def _balance_after(slip: Slip) -> int:
     else:
         key, sign = simpanan((slip.savings_kind or SavingsKind.SUKARELA).value), 1
     total = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Posting.credit - Posting.debit), 0))
-        .join(Posting.account)
-        .join(Posting.entry)
-        .where(
-            Posting.member_id == slip.member_id,
-            Account.key == key,
-            JournalEntry.posted.is_(True),
-            JournalEntry.id <= slip.entry_id,
-        )
+        service.member_postings(sa.func.coalesce(sa.func.sum(Posting.credit - Posting.debit), 0))
+        .where(Posting.member_id == slip.member_id, Account.key == key, JournalEntry.id <= slip.entry_id)
     )
     return sign * int(total)
 
@@ -220,7 +213,8 @@ def create():
 def _member_page(number: str, status: int = 200, *, form: dict | None = None, open_form: str = ""):
     member = service.member_by_number(number)
     today = _today()
-    balances = service.savings_balances(member.id)
+    summary = service.member_summary(member.id)
+    balances = summary["balances"]
     arrears = next(iter(service.wajib_arrears(today, member.id)), None)
     slips = db.session.scalars(
         sa.select(Slip)
@@ -235,9 +229,9 @@ def _member_page(number: str, status: int = 200, *, form: dict | None = None, op
             member=member,
             balances=balances,
             savings_total=sum(balances.values()),
-            kasbon_owed=service.kasbon_balance(member.id),
-            kasbon_limit=service.kasbon_limit(member.id),
-            kasbon_available=service.kasbon_available(member.id),
+            kasbon_owed=summary["kasbon_owed"],
+            kasbon_limit=summary["kasbon_limit"],
+            kasbon_available=summary["kasbon_available"],
             arrears=arrears,
             slips=slips,
             today=today,

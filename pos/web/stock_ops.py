@@ -9,6 +9,7 @@ changed."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ from inventory.models import (
     Product,
     ProductUnit,
     StockDocument,
+    StockDocumentLine,
     StockLevel,
     StockMove,
     Supplier,
@@ -260,9 +262,26 @@ def _suppliers() -> list[Supplier]:
     return list(db.session.scalars(sa.select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)))
 
 
+UNIT_NAMES_SECONDS = 300
+MAX_UNIT_NAMES = 500
+
+
 def _unit_names() -> list[str]:
-    return list(db.session.scalars(sa.select(ProductUnit.name).join(Product).where(Product.active.is_(True))
-                                   .distinct().order_by(ProductUnit.name)))
+    """Suggestions for a line's unit before its product is known (the server takes any unit of the product):
+    the units of active products. Reading them is a scan of every product's units, so each app keeps them a few
+    minutes."""
+    import time
+
+    from flask import current_app
+
+    cache = current_app.extensions.setdefault("kasir_unit_names", {})
+    now = time.monotonic()
+    if cache.get("until", 0) < now:
+        cache["names"] = list(db.session.scalars(
+            sa.select(ProductUnit.name).join(Product).where(Product.active.is_(True))
+            .distinct().order_by(ProductUnit.name).limit(MAX_UNIT_NAMES)))
+        cache["until"] = now + UNIT_NAMES_SECONDS
+    return cache["names"]
 
 
 # --- operations home ----------------------------------------------------------------------------
@@ -394,13 +413,50 @@ def _entries(document: StockDocument) -> list[JournalEntry]:
     return []
 
 
-def _document_rows(document: StockDocument) -> list[dict]:
-    count_costs = {}
+DOCUMENT_PAGE = 100  # lines of a document per page (a count of a whole gudang has one per product and batch)
+
+
+def _signed_value(quantity: Decimal, cost: Decimal) -> int:
+    value = stock.value_of(abs(quantity), cost)
+    return -value if quantity < 0 else value
+
+
+def _count_move_cost(document: StockDocument):
+    """For a count: the unit cost of the adjustment move of a line's product and batch (approve_count's cost)."""
+    return (
+        sa.select(StockMove.unit_cost)
+        .where(StockMove.source_type == "count", StockMove.source_id == document.number,
+               StockMove.product_id == StockDocumentLine.product_id,
+               sa.func.coalesce(StockMove.batch_id, 0) == sa.func.coalesce(StockDocumentLine.batch_id, 0))
+        .correlate(StockDocumentLine)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _lines_total(document: StockDocument) -> int:
+    """The sum of the lines' values over every line (SQL reads only the lines that move something), as the rows
+    compute them one by one."""
+    cost = StockDocumentLine.unit_cost
     if document.kind == "count":
+        cost = sa.type_coerce(sa.func.coalesce(_count_move_cost(document), StockDocumentLine.unit_cost),
+                              StockDocumentLine.unit_cost.type)
+    rows = db.session.execute(
+        sa.select(StockDocumentLine.quantity, cost)
+        .where(StockDocumentLine.document_id == document.id, StockDocumentLine.quantity != 0)
+        .execution_options(yield_per=1000)
+    )
+    return sum(_signed_value(Decimal(quantity), Decimal(unit_cost)) for quantity, unit_cost in rows)
+
+
+def _document_rows(document: StockDocument, lines: list[StockDocumentLine]) -> list[dict]:
+    count_costs = {}
+    if document.kind == "count" and lines:
         count_costs = {(m.product_id, m.batch_id): Decimal(m.unit_cost) for m in db.session.scalars(
-            sa.select(StockMove).where(StockMove.source_type == "count", StockMove.source_id == document.number))}
+            sa.select(StockMove).where(StockMove.source_type == "count", StockMove.source_id == document.number,
+                                       StockMove.product_id.in_({line.product_id for line in lines})))}
     rows = []
-    for line in document.lines:
+    for line in lines:
         product = line.product
         quantity, cost = Decimal(line.quantity), Decimal(line.unit_cost)
         row = {"line": line, "product": product, "batch": line.batch, "quantity": quantity,
@@ -412,17 +468,33 @@ def _document_rows(document: StockDocument) -> list[dict]:
         if document.kind == "count":
             cost = count_costs.get((line.product_id, line.batch_id), cost)
             row["cost"] = cost
-        value = stock.value_of(abs(quantity), cost)
-        row["value"] = -value if quantity < 0 else value
+        row["value"] = _signed_value(quantity, cost)
         rows.append(row)
     return rows
+
+
+def _document_lines(document: StockDocument):
+    """A page of the document's lines, in the order they were written (keyset on the line id)."""
+    from sqlalchemy import orm
+
+    from pos.web import paging
+
+    return paging.keyset(
+        sa.select(StockDocumentLine).where(StockDocumentLine.document_id == document.id), (StockDocumentLine.id,),
+        size=DOCUMENT_PAGE, args={"doc_id": document.id}, position=True,
+        key_of=lambda line_id: (line_id,),
+        options=(orm.joinedload(StockDocumentLine.product), orm.joinedload(StockDocumentLine.batch)),
+    )
 
 
 def _document_page(document: StockDocument, status: int = 200):
     role = g.user.role
     # A count's lines show what was counted and the variance only once approved: the counter counts blind.
     reveal = document.kind != "count" or document.status == "approved"
-    return render_template("stock_ops/document.html", document=document, doc_rows=_document_rows(document),
+    page = _document_lines(document)
+    return render_template("stock_ops/document.html", document=document, page=page,
+                           doc_rows=_document_rows(document, page.rows),
+                           lines_total=_lines_total(document) if reveal else 0,
                            reveal=reveal, entries=_entries(document) if has_permission(role, "ledger.view") else [],
                            can_manage=has_permission(role, "stock.manage"), today=local_today(),
                            **_labels()), status
@@ -537,37 +609,81 @@ def _count_or_404(doc_id: int) -> StockDocument:
     return found
 
 
-def _books_now(line, location: Location) -> Decimal:
-    """What the books hold now for a count line (as approve_count compares it)."""
-    if line.batch_id is not None:
-        return stock.on_hand(line.product_id, location.id, line.batch_id)
-    level = db.session.scalar(sa.select(StockLevel.quantity).where(
-        StockLevel.product_id == line.product_id, StockLevel.location_id == location.id,
-        StockLevel.batch_id.is_(None)))
-    return Decimal(level or 0)
+COUNT_PAGE = 100  # count sheet lines per page (a whole gudang has a line per product and batch it holds)
 
 
-def _variances(document: StockDocument) -> dict:
-    rows, surplus, shortage = [], 0, 0
-    for line in document.lines:
-        books = _books_now(line, document.from_location)
-        counted = Decimal(line.counted or 0)
-        variance = counted - books
-        cost = stock.cost_at(line.product, document.from_location, line.batch)
-        value = stock.value_of(abs(variance), cost)
+def _variance_select(document: StockDocument) -> sa.Select:
+    """Each line of a count with what the books hold now (as approve_count compares it: the stock level of its
+    product and batch at the location) and the cost of one base unit there (stock.cost_at: the batch's own cost,
+    else the moving average of the location's business unit), in one query."""
+    from sqlalchemy import orm
+
+    from inventory.models import ProductCost
+
+    location = document.from_location
+    line = StockDocumentLine
+    level = orm.aliased(StockLevel)
+    books = sa.type_coerce(sa.func.coalesce(level.quantity, 0), StockLevel.quantity.type)
+    cost = sa.type_coerce(
+        sa.case((StockDocumentLine.batch_id.is_not(None), Batch.unit_cost),
+                else_=sa.func.coalesce(ProductCost.average_cost, 0)), Batch.unit_cost.type)
+    return (
+        sa.select(StockDocumentLine.id, StockDocumentLine.counted, books.label("books"), cost.label("cost"))
+        .select_from(StockDocumentLine)
+        .outerjoin(level, sa.and_(level.product_id == line.product_id, level.location_id == location.id,
+                                  sa.func.coalesce(level.batch_id, 0) == sa.func.coalesce(line.batch_id, 0)))
+        .outerjoin(Batch, Batch.id == StockDocumentLine.batch_id)
+        .outerjoin(ProductCost, sa.and_(ProductCost.product_id == StockDocumentLine.product_id,
+                                        ProductCost.unit_id == location.outlet.unit_id))
+        .where(StockDocumentLine.document_id == document.id)
+    )
+
+
+def _variance(counted, books, cost) -> tuple[Decimal, Decimal, Decimal, int]:
+    books, counted = Decimal(books), Decimal(counted or 0)
+    variance = counted - books
+    value = stock.value_of(abs(variance), Decimal(cost))
+    return books, counted, variance, -value if variance < 0 else value
+
+
+def _variance_totals(document: StockDocument) -> dict:
+    """Surplus and shortage over every line of the count. SQL hands over only the lines whose count differs from the
+    books (a superset of those with a variance), a thousand at a time; their values are rounded line by line, as
+    approve_count posts them."""
+    inner = _variance_select(document).subquery()
+    rows = db.session.execute(
+        sa.select(inner.c.counted, inner.c.books, inner.c.cost)
+        .where(sa.func.coalesce(inner.c.counted, 0) != inner.c.books)
+        .execution_options(yield_per=1000)
+    )
+    surplus = shortage = 0
+    for counted, level, cost in rows:
+        _books, _counted, variance, value = _variance(counted, level, cost)
         if variance > 0:
             surplus += value
         elif variance < 0:
-            shortage += value
-            value = -value
+            shortage -= value
+    return {"surplus": surplus, "shortage": shortage, "net": surplus - shortage}
+
+
+def _variances(document: StockDocument, lines: list[StockDocumentLine]) -> dict:
+    """The variance rows of the sheet's lines shown (a page) and the totals over the whole count."""
+    found = {}
+    if lines:
+        found = {row.id: row for row in db.session.execute(
+            _variance_select(document).where(StockDocumentLine.id.in_([line.id for line in lines])))}
+    rows = []
+    for line in lines:
+        row = found[line.id]
+        books, counted, variance, value = _variance(row.counted, row.books, row.cost)
         rows.append({"line": line, "books": books, "counted": counted, "variance": variance, "value": value})
-    return {"rows": rows, "surplus": surplus, "shortage": shortage, "net": surplus - shortage}
+    return {"rows": rows, **_variance_totals(document)}
 
 
 def _confirm_variances(document: StockDocument) -> None:
     """Approving a count books its variances: the approver confirms the amounts they saw, and if sales or receipts
     changed them since, sees them again before anything is posted."""
-    variances = _variances(document)
+    variances = _variance_totals(document)
     if not (variances["surplus"] or variances["shortage"]):
         return
     if request.form.get("confirm") != "1":
@@ -579,15 +695,51 @@ def _confirm_variances(document: StockDocument) -> None:
             "confirm")
 
 
-def _sheet_lines(document: StockDocument) -> list:
-    return sorted(document.lines, key=lambda line: (line.product.name, line.batch.lot if line.batch else "", line.id))
+def _sheet_page(document: StockDocument):
+    """A page of the count sheet in shelf order: product name, lot, line (keyset on those three)."""
+    from sqlalchemy import orm
+
+    from pos.web import paging
+
+    lot = sa.func.coalesce(Batch.lot, "")
+    order = (Product.name, lot, StockDocumentLine.id)
+
+    def key_of(line_id: int):
+        return db.session.execute(
+            sa.select(*order).select_from(StockDocumentLine).join(Product, Product.id == StockDocumentLine.product_id)
+            .outerjoin(Batch, Batch.id == StockDocumentLine.batch_id)
+            .where(StockDocumentLine.id == line_id, StockDocumentLine.document_id == document.id)).first()
+
+    query = (
+        sa.select(StockDocumentLine)
+        .join(StockDocumentLine.product)
+        .outerjoin(StockDocumentLine.batch)
+        .where(StockDocumentLine.document_id == document.id)
+    )
+    return paging.keyset(
+        query, order, key_of=key_of, size=COUNT_PAGE, args={"doc_id": document.id}, count=False,
+        options=(orm.contains_eager(StockDocumentLine.product), orm.contains_eager(StockDocumentLine.batch)),
+    )
+
+
+def _here() -> dict:
+    """The count sheet page the request came from (its keyset cursor), to come back to after saving."""
+    from pos.web import paging
+
+    return {name: value for name in (paging.AFTER, paging.BEFORE) if (value := paging.cursor_arg(name)) is not None}
 
 
 def _count_page(document: StockDocument, form: dict | None = None, status: int = 200):
     can_approve = has_permission(g.user.role, "stock.approve")
-    variances = _variances(document) if can_approve and document.status == "counted" else None
-    return render_template("stock_ops/count.html", document=document, lines=_sheet_lines(document),
-                           variances=variances, can_approve=can_approve, form=form or {}, **_labels()), status
+    page = _sheet_page(document)
+    total, counted = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(StockDocumentLine.counted))
+        .where(StockDocumentLine.document_id == document.id)).one()
+    page.total = total
+    variances = _variances(document, page.rows) if can_approve and document.status == "counted" else None
+    return render_template("stock_ops/count.html", document=document, lines=page.rows, page=page, here=_here(),
+                           lines_total=total, lines_counted=counted, variances=variances, can_approve=can_approve,
+                           form=form or {}, **_labels()), status
 
 
 @bp.post("/opname")
@@ -625,8 +777,10 @@ def _found_line(document: StockDocument, form: dict) -> bool:
         lot = found.gs1.lot
     batch = _batch(product, lot) if product.tracks_batches else None
     counted = _counted(qty)
-    batch_id = batch.id if batch else None
-    if any(line.product_id == product.id and line.batch_id == batch_id for line in document.lines):
+    on_sheet = sa.select(StockDocumentLine.id).where(
+        StockDocumentLine.document_id == document.id, StockDocumentLine.product_id == product.id,
+        StockDocumentLine.batch_id.is_(None) if batch is None else StockDocumentLine.batch_id == batch.id)
+    if db.session.scalar(on_sheet.limit(1)) is not None:
         raise InvalidInput(N_("%(product)s is already on the count sheet: enter its count there."),
                            product=product.name)
     services.add_count_line(document, product, batch, counted)
@@ -644,7 +798,7 @@ def record_count(doc_id: int):
         with write_transaction():
             sheet = _count_or_404(doc_id)
             counts = {}
-            for line in sheet.lines:
+            for line in _typed_lines(sheet, form):
                 text = form.get(f"count_{line.id}", "").strip()
                 if text:
                     try:
@@ -666,7 +820,20 @@ def record_count(doc_id: int):
         flash(gettext("Every line of %(number)s is counted: a manager can now approve it.", number=number), "success")
     else:
         flash(gettext("Counts of %(number)s were saved.", number=number), "success")
-    return redirect(url_for("stock_ops.count_sheet", doc_id=doc_id))
+    return redirect(url_for("stock_ops.count_sheet", doc_id=doc_id, **_here()))
+
+
+COUNT_FIELD = re.compile(r"^count_(\d{1,18})$", re.ASCII)
+
+
+def _typed_lines(document: StockDocument, form: dict) -> list[StockDocumentLine]:
+    """The sheet's lines the form has a count field for (a page of the sheet, not all of it), in line order."""
+    ids = {int(match[1]) for name in form if (match := COUNT_FIELD.match(name))}
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(StockDocumentLine).where(StockDocumentLine.document_id == document.id,
+                                           StockDocumentLine.id.in_(ids)).order_by(StockDocumentLine.id)))
 
 
 def _counted_by(document: StockDocument, username: str) -> bool:
