@@ -15,7 +15,6 @@ from pos.web.security import client_ip
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
-MAX_PAGE = 100_000
 
 
 def _users_page(status: int = 200):
@@ -97,20 +96,16 @@ def unlock(username: str):
 @bp.get("/audit")
 @require("audit.view")
 def audit():
-    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), MAX_PAGE)
+    """The audit log, newest first, a page at a time (keyset on the id: ?setelah= an entry shows the older ones)."""
+    from pos.web import paging
+
     action = request.args.get("aksi", "").strip()[:60]
     who = request.args.get("oleh", "").strip().lower()[:40]
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    query = sa.select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if who:
         query = query.where(sa.or_(AuditEntry.actor_name == who, AuditEntry.approver_name == who))
-    entries = db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
-    return render_template(
-        "admin/audit.html",
-        entries=entries[:AUDIT_PAGE_SIZE],
-        page=page,
-        has_next=len(entries) > AUDIT_PAGE_SIZE,
-        action=action,
-        who=who,
-    )
+    page = paging.keyset(query, (AuditEntry.id,), key_of=lambda entry_id: (entry_id,), size=AUDIT_PAGE_SIZE,
+                         descending=True, count=False, args={"aksi": action, "oleh": who})
+    return render_template("admin/audit.html", entries=page.rows, page=page, action=action, who=who)

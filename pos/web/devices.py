@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 
 from pos import audit, printing
 from pos.db import db, write_transaction
@@ -87,7 +88,8 @@ def _page(status: int = 200, *, errors: dict | None = None, submitted: dict | No
     from receipts.profiles import PROFILES
 
     tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
-    jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE)).all()
+    jobs = db.session.scalars(sa.select(PrintJob).order_by(PrintJob.id.desc()).limit(QUEUE_SIZE).options(
+        orm.defer(PrintJob.data), orm.defer(PrintJob.html))).all()  # the printer's bytes and the receipt stay unread
     outlets = [o for o in db.session.scalars(sa.select(Outlet).order_by(Outlet.code)) if o.tills]
     qris_names = {}
     for outlet in outlets:

@@ -23,6 +23,7 @@ PAGE = 100
 def index():
     from pos.sales import services
     from pos.sales.models import Sale, Shift
+    from pos.web.till import member_names, preload_sales
 
     day = date_arg("tanggal", local_today())
     tills = db.session.scalars(sa.select(Till).order_by(Till.code)).all()
@@ -34,6 +35,7 @@ def index():
     error, sales = None, []
     try:
         sales = services.find_sales(day, till=till, number=number, member=member_text, amount=amount_text, limit=PAGE)
+        preload_sales(sales)
     except PosError as exc:
         error = gettext(exc.message, **exc.params)
     totals = db.session.execute(
@@ -43,7 +45,6 @@ def index():
     shifts = db.session.scalars(sa.select(Shift).where(sa.or_(Shift.business_date == day, Shift.status == "open"))
                                 .order_by(Shift.opened_at.desc()).limit(PAGE)).all()
     overnight = {s.id for s in services.overnight_shifts()}
-    from pos.web.till import member_names
 
     return render_template("sales/index.html", sales=sales, day=day, tills=tills, till_code=till_code,
                            number=number, member_text=member_text, amount_text=amount_text, error=error,
