@@ -189,7 +189,9 @@ def with_check(digits: str) -> str:
 # --- building the database ---------------------------------------------------------------------------------------
 
 
-def build_app(tmpdir: str):
+def build_app(tmpdir: str, database_url: str | None = None):
+    """The app on a fresh schema (migrations), with the demo cooperative, its chart, locations and categories.
+    `database_url` defaults to a SQLite file in `tmpdir` (also the app's instance folder)."""
     from flask_migrate import upgrade
 
     from inventory.setup import ensure_categories, ensure_locations
@@ -198,7 +200,7 @@ def build_app(tmpdir: str):
     from pos.db import write_transaction
     from pos.demo import load_demo
 
-    app = create_app({"INSTANCE_PATH": tmpdir, "database_url": f"sqlite:///{tmpdir}/bench.db",
+    app = create_app({"INSTANCE_PATH": tmpdir, "database_url": database_url or f"sqlite:///{tmpdir}/bench.db",
                       "password_hash_method": "pbkdf2:sha256:1000"})
     with app.app_context():
         upgrade()
