@@ -47,6 +47,7 @@ bp = Blueprint("stock_ops", __name__, url_prefix="/gudang")
 
 MAX_LINES = 10
 RECENT = 10
+WAITING_SHOWN = 50  # transfers on the way listed on the warehouse page, oldest first (all are counted)
 KINDS = ("receipt", "transfer", "count", "write_off", "supplier_return")
 KIND_LABELS = {
     "receipt": _l("Goods receipt"),
@@ -299,13 +300,16 @@ def _index_page(form: dict, status: int = 200):
                                  .order_by(StockDocument.id.desc()).limit(RECENT)).all()
         for kind in KINDS
     }
-    waiting = db.session.scalars(sa.select(StockDocument).where(
-        StockDocument.kind == "transfer", StockDocument.status == "sent").order_by(StockDocument.date,
-                                                                                   StockDocument.id)).all()
+    on_the_way = sa.and_(StockDocument.kind == "transfer", StockDocument.status == "sent")
+    waiting = db.session.scalars(sa.select(StockDocument).where(on_the_way)
+                                 .order_by(StockDocument.date, StockDocument.id).limit(WAITING_SHOWN)).all()
+    waiting_count = len(waiting) if len(waiting) < WAITING_SHOWN else db.session.scalar(
+        sa.select(sa.func.count()).select_from(StockDocument).where(on_the_way))
     counts = db.session.scalars(sa.select(StockDocument).where(
         StockDocument.kind == "count", StockDocument.status.in_(("open", "counted"))).order_by(StockDocument.id)).all()
-    return render_template("stock_ops/index.html", recent=recent, kinds=KINDS, waiting=waiting, counts=counts,
-                           locations=_locations(), form=form, today=local_today(), **_labels()), status
+    return render_template("stock_ops/index.html", recent=recent, kinds=KINDS, waiting=waiting,
+                           waiting_count=waiting_count, counts=counts, locations=_locations(), form=form,
+                           today=local_today(), **_labels()), status
 
 
 # --- goods receipt ------------------------------------------------------------------------------
