@@ -4,7 +4,7 @@ Each problem is one line in English for the operator. What is checked: every ent
 balance at zero, gapless entry numbers per year with the hash chain intact (a rewritten, inserted or erased entry
 shows), no entry dated before the books' start, in the far future or inside a period closed before it was written,
 every closed year closed by its closing entry with its chain head unchanged, the SHU distributed only for a closed
-year and not dated ahead.
+year and not dated ahead, and the day balances the reports read (ledger.balances) equal to the postings.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ledger import chain, journal, reports
+from ledger import balances, chain, journal, reports
 from ledger.models import ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
 from pos.db import db
 
@@ -27,6 +27,7 @@ def check_books(today: dt.date | None = None) -> tuple[list[str], reports.TrialB
     problems += [f"unbalanced entry {n}" for n in unbalanced]
     drafts = db.session.scalars(sa.select(JournalEntry.number).where(JournalEntry.posted.is_(False))).all()
     problems += [f"entry {n} was never posted" for n in drafts]
+    problems += balances.differences()
     tb = reports.trial_balance(reports.Scope(dt.date(1900, 1, 1), dt.date(2999, 12, 31)))
     if not tb.balanced:
         problems.append(f"trial balance off: debit {tb.closing_debit}, credit {tb.closing_credit}")

@@ -101,10 +101,22 @@ def close_year(year, yes):
     click.echo(f"closed {year}" + (f" with {entry.number}" if entry else ""))
 
 
+@ledger_cli.command("rebuild-balances")
+def rebuild_balances():
+    """Recompute the day balances the reports read (table account_day) from the postings: after `ledger check`
+    found them different, or after postings were loaded around the application."""
+    from ledger import balances
+
+    with write_transaction():
+        rows = balances.rebuild()
+    click.echo(f"{rows} day balance(s) rebuilt from the postings")
+
+
 @ledger_cli.command("check")
 def check():
     """Recompute the books' invariants: entries posted, balanced, numbered without gaps and unchanged (hash chain),
-    dated inside the books and outside closed periods, closed years closed by their closing entry."""
+    dated inside the books and outside closed periods, closed years closed by their closing entry, the day
+    balances equal to the postings."""
     from ledger.checks import check_books
 
     problems, tb = check_books()

@@ -11,15 +11,15 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ledger import chain
+from ledger import balances, chain
 from ledger.entries import EntryDraft, Line
-from ledger.models import Account, AccountType, ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
+from ledger.models import Account, AccountDay, AccountType, ClosedPeriod, ClosedYear, JournalEntry, Posting, Sequence
 from ledger.posting_rules import reversal_entry, year_closing_entry
 from pos.db import db, transaction_cache
 from pos.errors import N_, Conflict, InvalidInput, NotFound
 from pos.models import BusinessUnit, User
 
-CLOSING_SOURCES = ("year_closing",)
+CLOSING_SOURCES = balances.CLOSING_SOURCES
 
 
 class DuplicatePosting(Conflict):
@@ -228,6 +228,7 @@ def post(draft: EntryDraft, author: User | None = None, author_name: str = "") -
     entry.chain_hash = chain_hash_of(entry)
     entry.posted = True
     db.session.flush()
+    balances.add_entry(entry, resolved)  # the day balances, in the same transaction as the postings
     if draft.source_type == OPENING_SOURCE:
         transaction_cache("books_start").pop("date", None)
     return entry
@@ -374,21 +375,19 @@ def open_months_to_close(year: int) -> list[tuple[int, int]]:
 def temporary_balances(start: dt.date, end: dt.date, *,
                        with_closing: bool = False) -> dict[tuple[str, str | None], int]:
     """Net debit per (account code, unit code) of revenue, cost and expense accounts, closing entries left out
-    unless `with_closing` (then a closed year nets to nothing)."""
+    unless `with_closing` (then a closed year nets to nothing). Summed from the day balances (ledger.balances)."""
     unit_codes = {uid: code for code, uid in _units().items()}
     query = (
-        sa.select(Account.code, Posting.unit_id, sa.func.sum(Posting.debit - Posting.credit))
-        .join(Posting.account)
-        .join(Posting.entry)
+        sa.select(Account.code, AccountDay.unit_id, sa.func.sum(AccountDay.debit - AccountDay.credit))
+        .join(Account, Account.id == AccountDay.account_id)
         .where(
-            JournalEntry.posted.is_(True),
-            JournalEntry.date.between(start, end),
+            AccountDay.date.between(start, end),
             Account.type.in_([AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE]),
         )
-        .group_by(Account.code, Posting.unit_id)
+        .group_by(Account.code, AccountDay.unit_id)
     )
     if not with_closing:
-        query = query.where(JournalEntry.source_type.not_in(CLOSING_SOURCES))
+        query = query.where(AccountDay.closing.is_(False))
     rows = db.session.execute(query)
     return {(code, unit_codes.get(unit_id)): int(net) for code, unit_id, net in rows if net}
 

@@ -115,6 +115,35 @@ class Posting(Base):
     )
 
 
+class AccountDay(Base):
+    """The posted postings summed per day, account, business unit (0: none), revenue segment of their entry and
+    closing flag (ledger.balances). Written in the same transaction as the postings it sums (journal.post), so the
+    reports add up day rows instead of every posting; `ledger check` compares it with the postings.
+
+    `segment` is what the income statement traces an entry's costs by: '' for an entry without member or
+    non-member revenue (and for closing entries), 'anggota' or 'non_anggota' when all its segment revenue is of
+    that segment, 'mixed' when it has both."""
+
+    __tablename__ = "account_day"
+
+    date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    segment: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    closing: Mapped[bool] = mapped_column(primary_key=True)
+    debit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    credit: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    postings: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.CheckConstraint("segment IN ('', 'anggota', 'non_anggota', 'mixed')", name="segment_class"),
+        # Covering (the key's other columns are in every index of a table without rowid): sums per account over
+        # any dates read the index alone, in account order.
+        sa.Index("ix_account_day_account_date", "account_id", "date", "debit", "credit", "postings"),
+        {"sqlite_with_rowid": False},
+    )
+
+
 class ClosedPeriod(Base):
     """A month the board has closed: no entry may be dated inside it."""
 
