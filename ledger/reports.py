@@ -1,5 +1,9 @@
 """Reports for any period, per business unit or consolidated: journal, buku besar, neraca saldo,
-laporan hasil usaha (member and non-member revenue apart), laporan posisi keuangan, member statement."""
+laporan hasil usaha (member and non-member revenue apart), laporan posisi keuangan, member statement.
+
+Sums per account come from the day balances (ledger.balances, table account_day), kept with the postings; the
+journal and the buku besar list postings a page at a time (keyset pagination); member-level sums read the
+postings by their member index."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ledger.journal import CLOSING_SOURCES
-from ledger.models import Account, AccountType, JournalEntry, Member, MemberSegment, Posting, SavingsKind
+from ledger.models import Account, AccountDay, AccountType, JournalEntry, Member, MemberSegment, Posting, SavingsKind
 from ledger.posting_rules import PIUTANG_ANGGOTA, simpanan
 from pos.db import db
 from pos.errors import N_, InvalidInput
@@ -70,6 +74,37 @@ def _base():
     return sa.select(Posting).join(Posting.entry)
 
 
+def _days(
+    query,
+    scope: Scope | None = None,
+    *,
+    until: dt.date | None = None,
+    before: dt.date | None = None,
+    exclude_closing: bool = False,
+    unit: BusinessUnit | None = None,
+):
+    """The day balances' counterpart of `_posted`: the same period, unit and closing filters on account_day."""
+    if scope is not None:
+        query = query.where(AccountDay.date.between(scope.start, scope.end))
+        unit = scope.unit
+    if until is not None:
+        query = query.where(AccountDay.date <= until)
+    if before is not None:
+        query = query.where(AccountDay.date < before)
+    if exclude_closing:
+        query = query.where(AccountDay.closing.is_(False))
+    if unit is not None:
+        query = query.where(AccountDay.unit_id == unit.id)
+    return query
+
+
+def _day_sums(scope: Scope | None = None, **filters) -> dict[int, tuple[int, int]]:
+    """(debit, credit) per account from the day balances."""
+    query = _days(sa.select(AccountDay.account_id, sa.func.sum(AccountDay.debit), sa.func.sum(AccountDay.credit)),
+                  scope, **filters).group_by(AccountDay.account_id)
+    return {account_id: (int(d or 0), int(c or 0)) for account_id, d, c in db.session.execute(query)}
+
+
 def accounts() -> list[Account]:
     return list(db.session.scalars(sa.select(Account).order_by(Account.code)))
 
@@ -82,16 +117,140 @@ def normal_balance(account: Account, debit: int, credit: int) -> int:
 # --- journal ------------------------------------------------------------------------------------
 
 
-def journal(scope: Scope, limit: int | None = None, offset: int = 0) -> list[JournalEntry]:
-    query = sa.select(JournalEntry).where(
-        JournalEntry.posted.is_(True), JournalEntry.date.between(scope.start, scope.end)
-    )
+Cursor = tuple[dt.date, int]  # keyset pagination: the (date, id) of the row a page continues from
+
+
+def _after(date_col, id_col, cursor: Cursor, backwards: bool):
+    date, row_id = cursor
+    if backwards:
+        return sa.or_(date_col < date, sa.and_(date_col == date, id_col < row_id))
+    return sa.or_(date_col > date, sa.and_(date_col == date, id_col > row_id))
+
+
+def _window(days, scope: Scope, cursor: Cursor | None, backwards: bool, need: int) -> tuple[dt.date, dt.date]:
+    """The dates from the cursor (or the period's edge) that hold at least `need` rows, from a query of
+    (date, rows that day) over the day balances: a page's query then reads only those days."""
+    if backwards:
+        lo, hi = scope.start, cursor[0] if cursor else scope.end
+        days = days.where(AccountDay.date.between(lo, hi)).group_by(AccountDay.date).order_by(AccountDay.date.desc())
+    else:
+        lo, hi = cursor[0] if cursor else scope.start, scope.end
+        days = days.where(AccountDay.date.between(lo, hi)).group_by(AccountDay.date).order_by(AccountDay.date)
+    total = 0
+    for date, rows in db.session.execute(days.limit(need + 2)):
+        if cursor is not None and date == cursor[0]:
+            continue  # some of that day's rows were on the page before: count none of them
+        total += int(rows)
+        if total >= need:
+            return (date, hi) if backwards else (lo, date)
+    return lo, hi
+
+
+def _entries_between(lo: dt.date, hi: dt.date) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry).where(
+        JournalEntry.date.between(lo, hi))) or 0
+
+
+def _by_date(lo: dt.date, hi: dt.date, indexed_rows: int) -> bool:
+    """Whether reading the window's entries by date costs less than reading every row of an index (of an account
+    or a unit): the query then keeps the database from using that index (`column + 0`)."""
+    return _entries_between(lo, hi) <= indexed_rows
+
+
+@dataclass
+class JournalPage:
+    scope: Scope
+    entries: list[JournalEntry]
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def first(self) -> Cursor | None:
+        return (self.entries[0].date, self.entries[0].id) if self.entries else None
+
+    @property
+    def last(self) -> Cursor | None:
+        return (self.entries[-1].date, self.entries[-1].id) if self.entries else None
+
+
+def _journal_query(scope: Scope, cursor: Cursor | None, backwards: bool, need: int):
+    query = sa.select(JournalEntry).where(JournalEntry.posted.is_(True))
+    lo, hi = scope.start, scope.end
     if scope.unit is not None:
-        query = query.where(JournalEntry.id.in_(sa.select(Posting.entry_id).where(Posting.unit_id == scope.unit.id)))
-    query = query.order_by(JournalEntry.date, JournalEntry.id).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
+        unit_id = scope.unit.id
+        # Each day with a posting of the unit has at least one of its entries.
+        lo, hi = _window(sa.select(AccountDay.date, sa.literal(1)).where(AccountDay.unit_id == unit_id), scope,
+                         cursor, backwards, need)
+        unit_rows = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(AccountDay.postings), 0)).where(
+            AccountDay.unit_id == unit_id)) or 0
+        if _by_date(lo, hi, int(unit_rows)):
+            query = query.where(sa.exists().where(Posting.entry_id == JournalEntry.id, Posting.unit_id + 0 == unit_id))
+        else:
+            query = query.where(JournalEntry.id.in_(sa.select(Posting.entry_id).where(Posting.unit_id == unit_id)))
+    if cursor is not None:
+        lo, hi = (lo, min(hi, cursor[0])) if backwards else (max(lo, cursor[0]), hi)
+        query = query.where(_after(JournalEntry.date, JournalEntry.id, cursor, backwards))
+    query = query.where(JournalEntry.date.between(lo, hi))
+    if backwards:
+        return query.order_by(JournalEntry.date.desc(), JournalEntry.id.desc())
+    return query.order_by(JournalEntry.date, JournalEntry.id)
+
+
+def journal(scope: Scope, *, after: Cursor | None = None, before: Cursor | None = None, limit: int = 100,
+            max_postings: int = 1000) -> JournalPage:
+    """One page of the journal: up to `limit` entries after the cursor `after` (or before `before`), fewer when
+    their postings pass `max_postings` (always at least one entry), with their postings, accounts and members."""
+    from sqlalchemy.orm import selectinload
+
+    backwards = before is not None and after is None
+    cursor = before if backwards else after
+    query = _journal_query(scope, cursor, backwards, limit + 1).limit(limit + 1).options(
+        selectinload(JournalEntry.postings).options(
+            selectinload(Posting.account), selectinload(Posting.member), selectinload(Posting.unit)))
+    found = list(db.session.scalars(query))
+    more = len(found) > limit
+    found = found[:limit]
+    kept, lines = [], 0
+    for entry in found:
+        if kept and lines + len(entry.postings) > max_postings:
+            more = True
+            break
+        kept.append(entry)
+        lines += len(entry.postings)
+    if backwards:
+        kept.reverse()
+        return JournalPage(scope, kept, has_previous=more, has_next=True)
+    return JournalPage(scope, kept, has_previous=cursor is not None, has_next=more)
+
+
+def journal_rows(scope: Scope, batch: int = 1000):
+    """Every posting of the period's journal as (number, date, description, account code, account name, debit,
+    credit, member number, unit code), entries in date order, read in batches of plain rows (constant memory)."""
+    from pos.models import BusinessUnit as Unit
+
+    cursor = None
+    while True:
+        entries = db.session.execute(_journal_query(scope, cursor, False, batch + 1).with_only_columns(
+            JournalEntry.id, JournalEntry.date, JournalEntry.number, JournalEntry.description).limit(batch + 1)).all()
+        chosen = entries[:batch]
+        if not chosen:
+            return
+        lines: dict[int, list] = {}
+        for row in db.session.execute(
+                sa.select(Posting.entry_id, Account.code, Account.name, Posting.debit, Posting.credit, Member.number,
+                          Unit.code)
+                .join(Account, Account.id == Posting.account_id)
+                .outerjoin(Member, Member.id == Posting.member_id)
+                .outerjoin(Unit, Unit.id == Posting.unit_id)
+                .where(Posting.entry_id.in_([e.id for e in chosen]))
+                .order_by(Posting.entry_id, Posting.id)):
+            lines.setdefault(row[0], []).append(row[1:])
+        for entry_id, date, number, description in chosen:
+            for code, name, d, c, member, unit in lines.get(entry_id, ()):
+                yield number, date, description, code, name, d, c, member or "", unit or ""
+        if len(entries) <= batch:
+            return
+        cursor = (chosen[-1].date, chosen[-1].id)
 
 
 # --- trial balance ------------------------------------------------------------------------------
@@ -144,8 +303,8 @@ class TrialBalance:
 
 
 def trial_balance(scope: Scope) -> TrialBalance:
-    opening = _sums(_posted(_base(), before=scope.start, unit=scope.unit))
-    period = _sums(_posted(_base(), scope))
+    opening = _day_sums(before=scope.start, unit=scope.unit)
+    period = _day_sums(scope)
     rows = []
     for account in accounts():
         od, oc = opening.get(account.id, (0, 0))
@@ -167,30 +326,140 @@ class LedgerLine:
 
 @dataclass
 class GeneralLedger:
+    """An account's postings in the period, one page of them: `carried` is the balance before the page's first
+    line (the opening balance on the first page), `closing` the period's closing balance."""
+
     scope: Scope
     account: Account
     opening: int
     lines: list[LedgerLine]
+    closing: int = 0
+    carried: int = 0
+    has_previous: bool = False
+    has_next: bool = False
 
     @property
-    def closing(self) -> int:
-        return self.lines[-1].balance if self.lines else self.opening
+    def page_closing(self) -> int:
+        return self.lines[-1].balance if self.lines else self.carried
+
+    @property
+    def first(self) -> Cursor | None:
+        return (self.lines[0].entry.date, self.lines[0].posting.id) if self.lines else None
+
+    @property
+    def last(self) -> Cursor | None:
+        return (self.lines[-1].entry.date, self.lines[-1].posting.id) if self.lines else None
 
 
-def general_ledger(scope: Scope, account: Account) -> GeneralLedger:
-    od, oc = _sums(_posted(_base().where(Posting.account_id == account.id), before=scope.start, unit=scope.unit)).get(
-        account.id, (0, 0)
+def _account_filter(account: Account, unit: BusinessUnit | None, by_date: bool):
+    """The posting filter of an account (and unit); `by_date` keeps the database from reading them by the account's
+    (or the unit's) index: the window's entries are fewer."""
+    match = [Posting.account_id + 0 == account.id if by_date else Posting.account_id == account.id]
+    if unit is not None:
+        match.append(Posting.unit_id + 0 == unit.id)
+    return match
+
+
+def _net_before(scope: Scope, account: Account, cursor: Cursor) -> int:
+    """The account's balance (normal side) before the posting `cursor`: the day balances before its day, then the
+    postings of its day before it."""
+    date, posting_id = cursor
+    d, c = _account_days(account, before=date, unit=scope.unit)
+    same_day = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Posting.debit), 0), sa.func.coalesce(sa.func.sum(Posting.credit), 0))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(JournalEntry.posted.is_(True), JournalEntry.date == date, Posting.id < posting_id,
+               *_account_filter(account, scope.unit, by_date=True))
+    ).one()
+    return normal_balance(account, d + int(same_day[0]), c + int(same_day[1]))
+
+
+def _account_days(account: Account, scope: Scope | None = None, **filters) -> tuple[int, int]:
+    """(debit, credit) of one account from the day balances (the `_days` filters)."""
+    query = _days(sa.select(sa.func.coalesce(sa.func.sum(AccountDay.debit), 0),
+                            sa.func.coalesce(sa.func.sum(AccountDay.credit), 0))
+                  .where(AccountDay.account_id == account.id), scope, **filters)
+    d, c = db.session.execute(query).one()
+    return int(d), int(c)
+
+
+def _ledger_query(columns, scope: Scope, account: Account, cursor: Cursor | None, backwards: bool, limit: int | None):
+    """The account's postings (`columns` over posting joined to its entry) in date order after (or before) the
+    cursor, `limit` + 1 of them, reading only the days that hold them."""
+    lo, hi = scope.start, scope.end
+    by_date = False
+    if limit is not None:
+        days = sa.select(AccountDay.date, sa.func.sum(AccountDay.postings)).where(AccountDay.account_id == account.id)
+        if scope.unit is not None:
+            days = days.where(AccountDay.unit_id == scope.unit.id)
+        lo, hi = _window(days, scope, cursor, backwards, limit + 1)
+        account_rows = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(AccountDay.postings), 0)).where(
+            AccountDay.account_id == account.id)) or 0
+        by_date = _by_date(lo, hi, int(account_rows))
+    query = (
+        columns.join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(JournalEntry.posted.is_(True), JournalEntry.date.between(lo, hi),
+               *_account_filter(account, scope.unit, by_date))
     )
+    if cursor is not None:
+        query = query.where(_after(JournalEntry.date, Posting.id, cursor, backwards))
+    if backwards:
+        query = query.order_by(JournalEntry.date.desc(), Posting.id.desc())
+    else:
+        query = query.order_by(JournalEntry.date, Posting.id)
+    return query.limit(limit + 1) if limit is not None else query
+
+
+def general_ledger_rows(scope: Scope, account: Account, batch: int = 5000):
+    """Every line of the account's buku besar in the period as (date, number, description, debit, credit, balance),
+    read in batches of plain rows: the download of a busy account in constant memory."""
+    od, oc = _account_days(account, before=scope.start, unit=scope.unit)
     balance = normal_balance(account, od, oc)
-    opening = balance
-    postings = db.session.scalars(
-        _posted(_base().where(Posting.account_id == account.id), scope).order_by(JournalEntry.date, Posting.id)
-    )
+    cursor = None
+    columns = sa.select(JournalEntry.date, Posting.id, JournalEntry.number, JournalEntry.description, Posting.debit,
+                        Posting.credit).select_from(Posting)
+    while True:
+        rows = db.session.execute(_ledger_query(columns, scope, account, cursor, False, batch)).all()
+        for date, _posting_id, number, description, d, c in rows[:batch]:
+            balance += normal_balance(account, d, c)
+            yield date, number, description, d, c, balance
+        if len(rows) <= batch:
+            return
+        cursor = (rows[batch - 1][0], rows[batch - 1][1])
+
+
+def general_ledger(scope: Scope, account: Account, *, after: Cursor | None = None, before: Cursor | None = None,
+                   limit: int | None = None) -> GeneralLedger:
+    """The buku besar of an account: the opening and closing balances of the period from the day balances, and
+    its postings in date order, all of them, or a page of `limit` after the cursor `after` (or before `before`)."""
+    od, oc = _account_days(account, before=scope.start, unit=scope.unit)
+    opening = normal_balance(account, od, oc)
+    pd, pc = _account_days(account, scope)
+    closing = opening + normal_balance(account, pd, pc)
+    backwards = before is not None and after is None
+    cursor = before if backwards else after
+    query = _ledger_query(sa.select(Posting, JournalEntry), scope, account, cursor, backwards, limit)
+    rows = db.session.execute(query).all()
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit is not None else rows
+    if backwards:
+        rows.reverse()
+    if not rows:
+        carried = opening if cursor is None else _net_before(scope, account, cursor)
+    elif cursor is None and not backwards:
+        carried = opening
+    else:
+        carried = _net_before(scope, account, (rows[0][1].date, rows[0][0].id))
+    balance = carried
     lines = []
-    for posting in postings:
+    for posting, entry in rows:
         balance += normal_balance(account, posting.debit, posting.credit)
-        lines.append(LedgerLine(posting.entry, posting, balance))
-    return GeneralLedger(scope, account, opening, lines)
+        lines.append(LedgerLine(entry, posting, balance))
+    if backwards:
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = cursor is not None, more
+    return GeneralLedger(scope, account, opening, lines, closing, carried, has_previous, has_next)
 
 
 # --- income statement ---------------------------------------------------------------------------
@@ -334,66 +603,34 @@ def split_by_share(amount: int, member_weight: int, non_member_weight: int) -> t
     return member, amount - member
 
 
-def _entry_segments(scope: Scope):
-    """Per journal entry of the period with segment revenue: the lowest and highest segment of that revenue (the
-    same when the entry's revenue is all member or all non-member business)."""
-    return (
-        sa.select(
-            Posting.entry_id.label("entry_id"),
-            sa.func.min(Account.segment).label("seg_low"),
-            sa.func.max(Account.segment).label("seg_high"),
-        )
-        .join(Posting.entry)
-        .join(Posting.account)
-        .where(
-            JournalEntry.posted.is_(True),
-            JournalEntry.date.between(scope.start, scope.end),
-            JournalEntry.source_type.not_in(CLOSING_SOURCES),
-            Account.type == AccountType.REVENUE,
-            Account.segment.is_not(None),
-        )
-        .group_by(Posting.entry_id)
-        .subquery()
-    )
-
-
 def _segment_sums(scope: Scope) -> list[tuple[int, int | None, MemberSegment | None, int, int]]:
     """(account, unit, traced segment or None, debit, credit) of the period's revenue, cost and expense postings,
-    closing entries left out: one GROUP BY over the postings, each posting's entry classified by its revenue."""
-    segments = _entry_segments(scope)
-    query = _posted(
-        sa.select(Posting)
-        .join(Posting.entry)
-        .join(Posting.account)
-        .outerjoin(segments, segments.c.entry_id == Posting.entry_id)
+    closing entries left out, from the day balances: one row per account, unit and segment class of the entries
+    (none, member, non-member, mixed; see ledger.balances), so each is split on its own as the postings would be."""
+    query = _days(
+        sa.select(AccountDay.account_id, AccountDay.unit_id, AccountDay.segment, sa.func.sum(AccountDay.debit),
+                  sa.func.sum(AccountDay.credit))
+        .join(Account, Account.id == AccountDay.account_id)
         .where(Account.type.in_([AccountType.REVENUE, AccountType.COGS, AccountType.EXPENSE])),
         scope,
         exclude_closing=True,
-    ).with_only_columns(
-        Posting.account_id,
-        Posting.unit_id,
-        segments.c.seg_low,
-        segments.c.seg_high,
-        sa.func.sum(Posting.debit),
-        sa.func.sum(Posting.credit),
-    ).group_by(Posting.account_id, Posting.unit_id, segments.c.seg_low, segments.c.seg_high)
-    rows = []
-    for account_id, unit_id, low, high, d, c in db.session.execute(query):
-        rows.append((account_id, unit_id, MemberSegment(low) if low is not None and low == high else None,
-                     int(d or 0), int(c or 0)))
-    return rows
+    ).group_by(AccountDay.account_id, AccountDay.unit_id, AccountDay.segment)
+    traced = {segment.value: segment for segment in MemberSegment}
+    return [(account_id, unit_id or None, traced.get(segment), int(d or 0), int(c or 0))
+            for account_id, unit_id, segment, d, c in db.session.execute(query)]
 
 
 def _cooperative_revenue_share(scope: Scope) -> dict[MemberSegment, int]:
     """Member and non-member revenue of the whole cooperative in the period (every unit): the share used for costs
     of units without revenue of their own."""
     rows = db.session.execute(
-        _posted(
-            sa.select(Posting).join(Posting.entry).join(Posting.account).where(
-                Account.type == AccountType.REVENUE, Account.segment.is_not(None)),
+        _days(
+            sa.select(Account.segment, sa.func.sum(AccountDay.credit - AccountDay.debit))
+            .join(Account, Account.id == AccountDay.account_id)
+            .where(Account.type == AccountType.REVENUE, Account.segment.is_not(None)),
             Scope(scope.start, scope.end),
             exclude_closing=True,
-        ).with_only_columns(Account.segment, sa.func.sum(Posting.credit - Posting.debit)).group_by(Account.segment)
+        ).group_by(Account.segment)
     )
     return {MemberSegment(segment): int(total or 0) for segment, total in rows}
 
@@ -486,7 +723,7 @@ class FinancialPosition:
 
 
 def financial_position(as_of: dt.date, unit: BusinessUnit | None = None) -> FinancialPosition:
-    sums = _sums(_posted(_base(), until=as_of, unit=unit))
+    sums = _day_sums(until=as_of, unit=unit)
     assets, liabilities, equity = [], [], []
     temporary_net_credit = 0
     for account in accounts():

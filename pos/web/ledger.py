@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
 
 from ledger import accounts as chart
@@ -14,6 +14,7 @@ from ledger import journal, reports, shu
 from ledger.entries import EntryDraft, Line
 from ledger.export import Table, to_csv, to_xlsx
 from ledger.models import Account, ClosedPeriod, ClosedYear, JournalEntry
+from ledger.stream_export import csv_chunks, xlsx_chunks
 from pos.db import db, write_transaction
 from pos.errors import N_, InvalidInput, PosError
 from pos.formats import month_label
@@ -25,7 +26,11 @@ from pos.web.params import clean_text, date_arg, form_date, form_text, parse_dat
 from pos.web.templating import local_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/buku")
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # journal entries per page
+MAX_PAGE_LINES = 1000  # postings per journal page: fewer entries when they are long (an SHU distribution)
+LEDGER_PAGE_SIZE = 200  # buku besar lines per page
+SHU_PAGE_SIZE = 200  # members per page of the SHU table
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_MANUAL_LINES = 8
 
 
@@ -63,6 +68,39 @@ def download_or_page(table: Table, filename: str, template: str, **context):
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
     return render_template(template, units=_units(), **context)
+
+
+def streamed_download(title: str, columns: list[str], rows, filename: str, kind: str) -> Response:
+    """A long report (the journal, a buku besar) as CSV or XLSX written while its rows are read."""
+    chunks = csv_chunks(columns, rows) if kind == "csv" else xlsx_chunks(title, columns, rows)
+    return Response(stream_with_context(chunks), mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.{kind}"'})
+
+
+def _cursor_arg(name: str) -> reports.Cursor | None:
+    """A page's keyset cursor in the query string: the date and id of the row it continues from, "2026-03-01.123"."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    day, _, number = text[:40].partition(".")
+    try:
+        cursor = (dt.date.fromisoformat(day), int(number))
+    except ValueError:
+        raise InvalidInput(N_("This page link is not valid any more; start from the first page.")).at(name) from None
+    if not 0 < cursor[1] < 2**63:
+        raise InvalidInput(N_("This page link is not valid any more; start from the first page.")).at(name)
+    return cursor
+
+
+def _cursor_text(cursor: reports.Cursor | None) -> str:
+    return f"{cursor[0].isoformat()}.{cursor[1]}" if cursor else ""
+
+
+def _page_number(has_cursor: bool) -> int:
+    """The page's number as the pager shows it (carried in the links; the cursor decides what the page holds)."""
+    if not has_cursor:
+        return 1
+    return min(max(1, request.args.get("halaman", 1, type=int) or 1), 1_000_000)
 
 
 def _suffix(scope: reports.Scope) -> str:
@@ -170,18 +208,21 @@ def delete_account(code: str):
 @require("ledger.view")
 def journal_list():
     scope = scope_from_request()
-    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), 100_000)
-    if request.args.get("format") in ("csv", "xlsx"):
-        entries = reports.journal(scope)
-    else:
-        entries = reports.journal(scope, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    table = Table("Jurnal", ["Nomor", "Tanggal", "Keterangan", "Akun", "Debit", "Kredit", "Anggota", "Unit"], [
-        [e.number, e.date.isoformat(), e.description, f"{p.account.code} {p.account.name}", p.debit, p.credit,
-         p.member.number if p.member_id else "", p.unit.code if p.unit_id else ""]
-        for e in entries for p in e.postings
-    ])
-    return download_or_page(table, f"jurnal_{_suffix(scope)}", "ledger/journal.html", scope=scope,
-                            entries=entries[:PAGE_SIZE], page=page, has_next=len(entries) > PAGE_SIZE)
+    kind = request.args.get("format", "")
+    if kind in ("csv", "xlsx"):
+        def rows():
+            for number, date, description, code, name, d, c, member, unit in reports.journal_rows(scope):
+                yield [number, date.isoformat(), description, f"{code} {name}", d, c, member, unit]
+
+        return streamed_download("Jurnal", ["Nomor", "Tanggal", "Keterangan", "Akun", "Debit", "Kredit", "Anggota",
+                                            "Unit"], rows(), f"jurnal_{_suffix(scope)}", kind)
+    after, before = _cursor_arg("setelah"), _cursor_arg("sebelum")
+    page = reports.journal(scope, after=after, before=before if after is None else None, limit=PAGE_SIZE,
+                           max_postings=MAX_PAGE_LINES)
+    return render_template("ledger/journal.html", units=_units(), scope=scope, entries=page.entries,
+                           page=_page_number(after is not None or before is not None),
+                           has_previous=page.has_previous, has_next=page.has_next,
+                           first=_cursor_text(page.first), last=_cursor_text(page.last))
 
 
 @bp.get("/jurnal/<int:entry_id>")
@@ -287,13 +328,22 @@ def general_ledger():
     account = next((a for a in all_accounts if a.code == code), None)
     if code and account is None:
         raise InvalidInput(N_("No account '%(ref)s' in the chart of accounts."), ref=code[:20])
-    result = reports.general_ledger(scope, account) if account else None
-    rows = [] if result is None else [
-        [line.entry.date.isoformat(), line.entry.number, line.entry.description, line.posting.debit,
-         line.posting.credit, line.balance] for line in result.lines]
-    table = Table("Buku besar", ["Tanggal", "Nomor", "Keterangan", "Debit", "Kredit", "Saldo"], rows)
-    return download_or_page(table, f"buku-besar_{code}_{_suffix(scope)}", "ledger/general_ledger.html",
-                            scope=scope, accounts=all_accounts, account=account, result=result)
+    kind = request.args.get("format", "")
+    if kind in ("csv", "xlsx"):
+        def rows():
+            if account is not None:
+                for date, number, description, d, c, balance in reports.general_ledger_rows(scope, account):
+                    yield [date.isoformat(), number, description, d, c, balance]
+
+        return streamed_download("Buku besar", ["Tanggal", "Nomor", "Keterangan", "Debit", "Kredit", "Saldo"], rows(),
+                                 f"buku-besar_{code}_{_suffix(scope)}", kind)
+    after, before = _cursor_arg("setelah"), _cursor_arg("sebelum")
+    result = reports.general_ledger(scope, account, after=after, before=before if after is None else None,
+                                    limit=LEDGER_PAGE_SIZE) if account else None
+    return render_template("ledger/general_ledger.html", units=_units(), scope=scope, accounts=all_accounts,
+                           account=account, result=result, page=_page_number(after is not None or before is not None),
+                           first=_cursor_text(result.first) if result else "",
+                           last=_cursor_text(result.last) if result else "")
 
 
 @bp.get("/neraca-saldo")
@@ -476,13 +526,18 @@ def _shu_page(year: int, status: int = 200, error: PosError | None = None):
     table = Table(f"SHU {year}", ["Nomor", "Nama", "Belanja", "Simpanan", "Jasa anggota", "Jasa modal", "Jumlah"], [
         [m.member.number, m.member.name, m.purchases, m.savings, m.jasa_anggota, m.jasa_modal, m.total]
         for m in (result.members if result else ())])
+    # The members' table a page at a time (the shares are computed for all of them; the download has every row).
+    pages = max(1, -(-len(result.members) // SHU_PAGE_SIZE)) if result else 1
+    page = min(max(1, request.args.get("halaman", 1, type=int) or 1), pages)
+    shown = result.members[(page - 1) * SHU_PAGE_SIZE:page * SHU_PAGE_SIZE] if result else ()
+    paging = {"page": page, "pages": pages, "shown": shown}
     if status != 200:
         return render_template("ledger/shu.html", year=year, result=result, problem=problem, allocation=allocation,
                                keys=shu.ALLOCATION_KEYS, today=_today(), error_field=error.field if error else None,
-                               form=request.form), status
+                               form=request.form, **paging), status
     return download_or_page(table, f"shu_{year}", "ledger/shu.html", year=year, result=result, problem=problem,
                             allocation=allocation, keys=shu.ALLOCATION_KEYS, today=_today(), error_field=None,
-                            form={})
+                            form={}, **paging)
 
 
 def _form_year() -> int:
