@@ -63,7 +63,9 @@ def _search(q: str, status: str) -> list[Product]:
     """What was typed, at most a page: the product of an exact barcode or SKU first, then catalog.search (SKUs
     starting with it, names with words starting with each typed word), in the chosen status."""
     exact = _by_code(q)
-    found = ([exact] if exact is not None else []) + catalog.search(q, limit=PAGE_SIZE, only_active=status == "aktif")
+    # catalog.search filters active products only; for archived ones it looks further and the status is kept here
+    limit = PAGE_SIZE if status != "arsip" else PAGE_SIZE * 4
+    found = ([exact] if exact is not None else []) + catalog.search(q, limit=limit, only_active=status == "aktif")
     wanted = {"aktif": (True,), "arsip": (False,), "semua": (True, False)}[status]
     return [p for p in dict.fromkeys(found) if p.active in wanted][:PAGE_SIZE]
 
