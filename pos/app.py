@@ -66,6 +66,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
+    from pos import jobs
+    from pos.web import jobs as jobs_web
+
+    app.register_blueprint(jobs_web.bp)
+    jobs.init_app(app)  # the background job runner, started with the first request (JOBS_AUTOSTART in tests)
+
     from pos import devices
 
     devices.init_app(app)
