@@ -168,6 +168,7 @@ def test_a_busy_page_for_forms_is_translated(short_lock_wait):
 
 TILLS = ("TK01", "TK02", "TK03", "TK04")
 SALES_PER_TILL = 8
+MAX_SALES_PER_TILL = 40  # 4 tills x 40 Indomie: the shelf holds 200
 
 
 def _prepare_tills(app) -> list:
@@ -199,9 +200,12 @@ def _prepare_tills(app) -> list:
     return clients
 
 
-def _till_loop(code, client, token, statuses: list, acknowledged: list) -> None:
-    """What a till does: scan, search, pay; a 503 is retried with the same sale id, as checkout.js does."""
-    for _ in range(SALES_PER_TILL):
+def _till_loop(code, client, token, statuses: list, acknowledged: list, busy: threading.Event | None = None,
+               during: list | None = None) -> None:
+    """What a till does: scan, search, pay; a 503 is retried with the same sale id, as checkout.js does. With `busy`
+    (set while the background job runs), it keeps selling until the job is over (at most MAX_SALES_PER_TILL)."""
+    sold = 0
+    while sold < SALES_PER_TILL or (busy is not None and busy.is_set() and sold < MAX_SALES_PER_TILL):
         for path in (f"/api/v1/products/lookup?code={MIE}", "/api/v1/products/search?q=mie"):
             statuses.append(client.get(path).status_code)
         body = {"id": str(uuid.uuid4()), "till": code, "lines": [{"code": MIE, "qty": "1"}],
@@ -212,9 +216,12 @@ def _till_loop(code, client, token, statuses: list, acknowledged: list) -> None:
             if answer.status_code in (200, 201):
                 assert answer.get_json()["id"] == body["id"]
                 acknowledged.append(body["id"])
+                if busy is not None and busy.is_set():
+                    during.append(body["id"])
                 break
             assert answer.status_code == 503, answer.text  # busy: the till sends the same sale again
             time.sleep(0.05)
+        sold += 1
 
 
 def _check_invariants(app, acknowledged: list) -> None:
@@ -234,44 +241,53 @@ def _check_invariants(app, acknowledged: list) -> None:
         db.session.remove()
 
 
-def test_four_tills_sell_while_a_background_job_writes_in_chunks(shop_app):
+def test_four_tills_sell_while_a_catalog_import_runs_in_chunks(shop_app):
+    """The back office imports 3 000 new products (the real job, pos.jobs, its chunks sized by time) while four
+    tills scan, search and sell."""
+    from pos import jobs
+    from pos.models import Job
+    from tests.integration.test_catalog_io import many_records, post_file, start_import, to_csv
+
     app = shop_app
     clients = _prepare_tills(app)
-    job_done = threading.Event()
+    office = app.test_client()
+    assert sign_in(office, "gudang").status_code == 302
+    checked = post_file(office, "katalog.csv", to_csv(many_records(3000)))
+    assert checked.status_code == 200, checked.text
+    job_id = start_import(office, checked)
     job_error: list = []
-    chunks: list = []
+    busy = threading.Event()
+    busy.set()
 
     def background_job():
-        """A back-office job of many short chunks, each its own write transaction (as pos.jobs runs them)."""
-        from inventory.models import Product
-
         try:
-            with app.app_context():
-                for n in range(40):
-                    with pos.db.write_transaction():
-                        started = time.perf_counter()
-                        for product in db.session.scalars(sa.select(Product).order_by(Product.id)):
-                            product.name = product.name  # touched, as an import re-applying the same row does
-                        time.sleep(0.02)  # a chunk's worth of work while holding the lock
-                    chunks.append((n, time.perf_counter() - started))
-                    time.sleep(0.005)  # the pause between chunks in which waiting writers take the lock
-                db.session.remove()
+            jobs.Runner(app).run_pending()
         except Exception as exc:  # noqa: BLE001 - reported by the test
             job_error.append(exc)
         finally:
-            job_done.set()
+            busy.clear()
 
     statuses: list = []
     acknowledged: list = []
+    during: list = []
     threads = [threading.Thread(target=background_job)]
-    threads += [threading.Thread(target=_till_loop, args=(*c, statuses, acknowledged)) for c in clients]
+    threads += [threading.Thread(target=_till_loop, args=(*c, statuses, acknowledged, busy, during))
+                for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=180)
+        thread.join(timeout=300)
         assert not thread.is_alive(), "a till or the job hung"
     assert not job_error, job_error
-    assert len(chunks) == 40
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.done, job.total) == ("done", 3000, 3000), (job.state, job.error)
+        from inventory.models import Product
+
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Product).where(
+            Product.sku.like("BULK-%"))) == 3000
+        db.session.remove()
     assert 500 not in statuses and all(s in (200, 201, 503) for s in statuses), sorted(set(statuses))
-    assert len(acknowledged) == len(TILLS) * SALES_PER_TILL
+    assert len(acknowledged) >= len(TILLS) * SALES_PER_TILL
+    assert during, "no sale was made while the import ran"
     _check_invariants(app, acknowledged)
