@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import threading
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -164,27 +168,138 @@ class Drift:
     from_moves: Decimal
 
 
-def check_drift() -> list[Drift]:
-    """Recompute on-hand from the moves and list every level that disagrees."""
-    from_moves: dict[tuple[int, int | None, int], Decimal] = {}
-    for column, sign in ((StockMove.to_location_id, 1), (StockMove.from_location_id, -1)):
-        rows = db.session.execute(
-            sa.select(StockMove.product_id, StockMove.batch_id, column, sa.func.sum(StockMove.quantity))
-            .where(column.is_not(None)).group_by(StockMove.product_id, StockMove.batch_id, column)
-        )
-        for product_id, batch_id, location_id, total in rows:
-            key = (product_id, batch_id, location_id)
-            from_moves[key] = from_moves.get(key, Decimal(0)) + sign * Decimal(total)
-    recorded = {
-        (lvl.product_id, lvl.batch_id, lvl.location_id): Decimal(lvl.quantity)
-        for lvl in db.session.scalars(sa.select(StockLevel))
-    }
-    problems = []
-    for key in sorted(set(from_moves) | set(recorded), key=lambda k: (k[0], k[1] or 0, k[2])):
-        expected, actual = from_moves.get(key, Decimal(0)), recorded.get(key, Decimal(0))
-        if expected != actual:
-            problems.append(Drift(key[0], key[1], key[2], actual, expected))
-    return problems
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def milli(quantity):
+    """A quantity column in exact integer thousandths (SQLite keeps numerics as doubles; PostgreSQL's are exact)."""
+    if _sqlite():
+        return sa.cast(sa.func.round(quantity * 1000), sa.Integer)
+    return sa.cast(quantity * 1000, sa.BigInteger)
+
+
+def _drift_query() -> sa.Select:
+    """Every (product, batch, location) whose level differs from the sum of its moves, with both in thousandths:
+    one GROUP BY over the levels and the moves (in, out) together, in SQL."""
+    parts = sa.union_all(
+        sa.select(StockLevel.product_id, StockLevel.batch_id, StockLevel.location_id.label("location_id"),
+                  milli(StockLevel.quantity).label("recorded"), sa.literal(0).label("moved")),
+        sa.select(StockMove.product_id, StockMove.batch_id, StockMove.to_location_id, sa.literal(0),
+                  milli(StockMove.quantity)).where(StockMove.to_location_id.is_not(None)),
+        sa.select(StockMove.product_id, StockMove.batch_id, StockMove.from_location_id, sa.literal(0),
+                  -milli(StockMove.quantity)).where(StockMove.from_location_id.is_not(None)),
+    ).subquery()
+    recorded, moved = sa.func.sum(parts.c.recorded), sa.func.sum(parts.c.moved)
+    return (sa.select(parts.c.product_id, parts.c.batch_id, parts.c.location_id, recorded, moved)
+            .group_by(parts.c.product_id, parts.c.batch_id, parts.c.location_id)
+            .having(recorded != moved))
+
+
+def _thousandths(value) -> Decimal:
+    return (Decimal(int(value or 0)) / 1000).quantize(THOUSANDTH)
+
+
+def iter_drift() -> Iterator[Drift]:
+    """Every level that disagrees with the sum of its moves, by product, batch and location, streamed."""
+    drift = _drift_query().subquery()
+    query = sa.select(drift).order_by(drift.c.product_id, sa.func.coalesce(drift.c.batch_id, 0), drift.c.location_id)
+    result = db.session.execute(query.execution_options(yield_per=1000))
+    try:
+        for product_id, batch_id, location_id, recorded, moved in result:
+            yield Drift(product_id, batch_id, location_id, _thousandths(recorded), _thousandths(moved))
+    finally:
+        result.close()
+
+
+def check_drift(limit: int | None = None) -> list[Drift]:
+    """Recompute on-hand from the moves and list every level that disagrees (the first `limit`): the full check,
+    reading every move (`stock check`, the tests)."""
+    return list(itertools.islice(iter_drift(), limit))
+
+
+def count_drift() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(_drift_query().subquery())))
+
+
+# --- a cheap drift check for pages ---------------------------------------------------------------
+# The levels are kept in the moves' transaction, so they agree with them unless something went wrong (a bug, a
+# hand edit). A page checks that with a checksum instead of summing every move per level: each level's quantity,
+# weighted by a number drawn from its key, summed modulo a prime, equals the same weighted sum over the moves
+# (arriving plus, leaving minus) exactly when no level differs -- barring a coincidence of about one in two
+# billion; `stock check` does the full comparison. Moves are never changed or deleted (database triggers), so the
+# moves' checksum is kept per database and brought up to date from the moves added since (id above the last one
+# summed); the levels' is one scan of the level table. A mismatch sums every move again before it is believed.
+
+DIGEST_PRIME = 2_147_483_647  # 2**31 - 1: a weight times a reduced quantity stays below 2**62
+
+
+def _weight(product_id, batch_id, location_id):
+    big = sa.BigInteger
+    return ((sa.cast(product_id, big) * 1_000_003 + sa.cast(location_id, big) * 10_007
+             + sa.cast(sa.func.coalesce(batch_id, 0), big) * 101) % DIGEST_PRIME) + 1
+
+
+def _term(product_id, batch_id, location_id, quantity):
+    return (_weight(product_id, batch_id, location_id) * (milli(quantity) % DIGEST_PRIME)) % DIGEST_PRIME
+
+
+def _moves_digest_since(after_id: int):
+    """(highest move id, weighted sum of the moves above `after_id`) as scalar subqueries of one statement."""
+    arriving = sa.case((StockMove.to_location_id.is_not(None),
+                        _term(StockMove.product_id, StockMove.batch_id, StockMove.to_location_id,
+                              StockMove.quantity)), else_=0)
+    leaving = sa.case((StockMove.from_location_id.is_not(None),
+                       _term(StockMove.product_id, StockMove.batch_id, StockMove.from_location_id,
+                             StockMove.quantity)), else_=0)
+    newer = StockMove.id > after_id
+    last = sa.select(sa.func.coalesce(sa.func.max(StockMove.id), after_id)).scalar_subquery()
+    total = (sa.select(sa.func.coalesce(sa.func.sum(arriving), 0) - sa.func.coalesce(sa.func.sum(leaving), 0))
+             .where(newer).scalar_subquery())
+    return last, total
+
+
+def level_term():
+    """A level's part of the levels' checksum, as SQL (sum it over the levels, in any pass that reads them all)."""
+    return _term(StockLevel.product_id, StockLevel.batch_id, StockLevel.location_id, StockLevel.quantity)
+
+
+def _levels_digest():
+    return sa.select(sa.func.coalesce(sa.func.sum(level_term()), 0)).scalar_subquery()
+
+
+_digests: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (last move id summed, digest)
+_digests_lock = threading.Lock()
+
+
+def _digests_now(after_id: int, levels: int | None = None) -> tuple[int, int, int]:
+    """(highest move id, moves' digest above `after_id`, levels' digest), read in one statement (one snapshot);
+    the levels' digest is taken as given when it is."""
+    last, moves = _moves_digest_since(after_id)
+    if levels is not None:
+        found_last, found_moves = db.session.execute(sa.select(last, moves)).one()
+        return int(found_last), int(found_moves), levels
+    found_last, found_moves, found_levels = db.session.execute(sa.select(last, moves, _levels_digest())).one()
+    return int(found_last), int(found_moves), int(found_levels)
+
+
+def levels_match_moves(levels_digest: int | None = None) -> bool:
+    """Whether every level agrees with its moves, by checksum (see above): one scan of the levels (none when the
+    caller summed `levels_digest` = sum of level_term() in its own pass, in the same transaction) and of the moves
+    added since the last call on this database."""
+    engine = db.session.get_bind()
+    with _digests_lock:
+        known = _digests.get(engine)
+    after_id, digest = known if known is not None else (0, 0)
+    last, added, levels = _digests_now(after_id, levels_digest)
+    moves = (digest + added) % DIGEST_PRIME
+    if moves != levels % DIGEST_PRIME and known is not None:
+        # A move committed late under a lower id (PostgreSQL sequences) would be missed: sum them all again.
+        last, moves, levels = _digests_now(0)
+        moves %= DIGEST_PRIME
+    with _digests_lock:
+        _digests[engine] = (last, moves)
+    return moves == levels % DIGEST_PRIME
 
 
 def _fmt(value: Decimal) -> str:

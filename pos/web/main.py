@@ -78,10 +78,10 @@ def dashboard():
             "year": reports.income_statement(reports.Scope(dt.date(today.year, 1, 1), today)),
         }
     if has_permission(role, "stock.view"):
-        from inventory.reports import summary
+        from inventory.reports import attention
         from pos.web.templating import local_today
 
-        context["stock"] = summary(local_today())
+        context["stock"] = attention(local_today())  # three counts in SQL, not the whole stock overview
     if has_permission(role, "members.view"):
         from ledger.members import wajib_arrears
         from ledger.models import Member, MemberStatus
