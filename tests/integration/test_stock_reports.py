@@ -509,3 +509,91 @@ def test_a_receipt_in_one_unit_does_not_revalue_another(stock_app, today):
             receive("B2", "TK-TOKO", [services.ReceiptLine(beras, unit_of(beras, "kg"), D(10), 15_000)], today)
         db.session.remove()
     assert value_differences(stock_app) == {"GUDANG": 0, "TOKO": 0, "APOTEK": 0}
+
+
+# --- long lists are paged: following the links visits every row once ------------------------------
+
+
+def follow(client, path: str, rel: str = "next") -> list[str]:
+    """The pages from `path` on, following the pager's `rel` link until there is none."""
+    import html
+
+    pages = []
+    while path:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        pages.append(page.text)
+        found = re.search(rf'<a href="([^"]+)" rel="{rel}"', page.text)
+        path = html.unescape(found.group(1)) if found else ""
+        assert len(pages) < 100
+    return pages
+
+
+def test_on_hand_pages_through_every_row(stocked, signed_in, client, monkeypatch):
+    from pos.web import stock_reports
+
+    signed_in("gudang")
+    whole = [data(r, "sku") + data(r, "location") + data(r, "lot") for r in rows(client.get("/stok/persediaan").text)]
+    monkeypatch.setattr(stock_reports, "PAGE_ROWS", 2)
+    pages = follow(client, "/stok/persediaan")
+    assert len(pages) == (len(whole) + 1) // 2 and all(len(rows(p)) <= 2 for p in pages)
+    paged = [data(r, "sku") + data(r, "location") + data(r, "lot") for p in pages for r in rows(p)]
+    assert paged == whole  # every row once, in order
+    assert {attr(p, "data-total-value", "total-value") for p in pages} == {
+        attr(client.get("/stok/persediaan").text, "data-total-value", "total-value")}  # totals of the whole list
+    assert attr(pages[0], "data-pager", "total") == str(len(whole))
+    back = follow(client, re.search(r'<a href="([^"]+)" rel="next"', pages[-2]).group(1).replace("&amp;", "&"),
+                  "prev")
+    assert [data(r, "sku") + data(r, "location") + data(r, "lot") for p in reversed(back) for r in rows(p)] == whole
+    filtered = follow(client, "/stok/persediaan?unit=APOTEK")
+    assert [data(r, "unit") for p in filtered for r in rows(p)] == ["APOTEK"] * 6  # the filter rides along
+    csv = client.get("/stok/persediaan?format=csv&setelah=3").data.decode("utf-8-sig").splitlines()
+    assert len(csv) == 1 + len(whole) + 1  # the download holds every row, whatever the page
+
+
+def test_stock_card_pages_from_the_latest_moves_back(stocked, signed_in, client, monkeypatch):
+    from pos.web import stock_reports
+
+    monkeypatch.setattr(stock_reports, "CARD_PAGE_LINES", 1)
+    signed_in("gudang")
+    pages = follow(client, "/stok/kartu/BRS-PREMIUM", "prev")
+    assert [card_lines(p)[0][0] for p in pages] == ["write_off", "transfer", "transfer", "receipt"]
+    assert [D(attr(p, "data-carried", "carried")) for p in pages[:-1]] == [D(100), D(70), D(100)]
+    assert [card_lines(p)[0][3] for p in pages] == [D(98), D(100), D(70), D(100)]
+    assert all(D(attr(p, "data-closing", "closing")) == 98 for p in pages)  # the period's totals on every page
+    assert attr(pages[-1], "data-later", "later") == "3" and "data-hidden" not in pages[-1]
+    forward = follow(client, re.search(r'<a href="([^"]+)" rel="next"', pages[-1]).group(1).replace("&amp;", "&"))
+    assert [card_lines(p)[0][3] for p in forward] == [D(70), D(100), D(98)]
+    toko = follow(client, "/stok/kartu/BRS-PREMIUM?lokasi=TK-TOKO", "prev")
+    assert [card_lines(p)[0][1:] for p in toko] == [(D(0), D(2), D(28)), (D(30), D(0), D(30))]
+
+
+def test_expiry_groups_are_bounded_with_their_whole_totals(stocked, signed_in, client, monkeypatch):
+    from pos.web import stock_reports
+
+    monkeypatch.setattr(stock_reports, "BUCKET_ROWS", 0)
+    signed_in("gudang")
+    page = client.get("/stok/kedaluwarsa").text
+    assert rows(page) == [] and attr(page, 'data-bucket-group="30"', "value") == "60800"
+    assert attr(page, "data-more", "more") == "1" and "kelompok=30" in page
+    assert int(attr(page, "data-total-value", "total-value")) == 30_000 + 60_800 + 35_000 + 36_000 + 27_000
+    group = client.get("/stok/kedaluwarsa?kelompok=30").text
+    assert [data(r, "lot") for r in rows(group)] == ["N20"] and 'data-bucket-group="60"' not in group
+    assert client.get("/stok/kedaluwarsa?kelompok=nope").status_code == 200  # an unknown group: all of them
+
+
+def test_reorder_list_pages(stocked, signed_in, client, monkeypatch):
+    from pos.web import stock_reports
+
+    with stocked.app_context():
+        with write_transaction():
+            product("BRS-PREMIUM").reorder_point = D(500)
+            product("OBT-PCT500").reorder_point = D(1000)
+        db.session.remove()
+    monkeypatch.setattr(stock_reports, "PAGE_ROWS", 1)
+    signed_in("gudang")
+    pages = follow(client, "/stok/pesan-ulang")
+    assert [data(r, "sku") for p in pages for r in rows(p)] == ["BRS-PREMIUM", "MIE-GORENG", "OBT-PCT500"]
+    assert {attr(p, "data-count", "count") for p in pages} == {"3"}
+    assert attr(client.get("/stok/").text, "data-below-reorder", "below-reorder") == "3"
+    assert len(client.get("/stok/pesan-ulang?format=csv").data.decode("utf-8-sig").splitlines()) == 1 + 3
