@@ -468,7 +468,11 @@ def test_drift_is_found_by_the_checksum_and_listed(ctx, rows):
     listed = reports.drift_check()
     assert listed.count == 1 and [(d.product.id, d.recorded, d.from_moves) for d in listed.rows] == [
         (expected[0][0], expected[0][3], expected[0][4])]
+    checked = ctx.test_cli_runner().invoke(args=["stock", "check"])
+    assert checked.exit_code != 0 and f"product {expected[0][0]} " in checked.output
+    assert "1 level(s) drifted" in checked.output
     with write_transaction():
         db.session.execute(sa.update(StockLevel).where(StockLevel.id == level.id)
                            .values(quantity=StockLevel.quantity - D("0.001")))
     assert stock.levels_match_moves() and stock.check_drift() == []
+    assert ctx.test_cli_runner().invoke(args=["stock", "check"]).output.startswith("ok")
