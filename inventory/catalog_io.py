@@ -72,7 +72,6 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape as xml_escape
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from inventory import barcodes as barcode_rules
 from inventory import catalog
@@ -824,18 +823,77 @@ class _Plan:
     row: int
     data: ProductInput
     active: bool
-    product: Product | None = None
+    product: _Existing | None = None
     fields: dict = field(default_factory=dict)  # attribute -> new value (not prices, not the name)
     name: str | None = None
     prices: dict = field(default_factory=dict)
     new_packs: list[PackInput] = field(default_factory=list)
-    pack_prices: list[tuple[ProductUnit, int | None, int | None]] = field(default_factory=list)
-    new_barcodes: list[tuple[str, ProductUnit]] = field(default_factory=list)
+    pack_prices: list[tuple[_Unit, int | None, int | None]] = field(default_factory=list)
+    new_barcodes: list[tuple[str, _Unit]] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
         return bool(self.fields or self.name or self.prices or self.new_packs or self.pack_prices
                     or self.new_barcodes)
+
+
+@dataclass
+class _Unit:
+    id: int
+    product_id: int
+    name: str
+    factor: Decimal
+    price: int | None
+    member_price: int | None
+
+
+@dataclass
+class _Code:
+    code: str
+    product_unit_id: int
+
+
+@dataclass
+class _Existing:
+    """A product as the check reads it (plain values, not an ORM object: a batch of 500 costs a few queries and
+    no unit of work); what _base_unit, _packs_of and the checks use of a Product."""
+
+    id: int
+    values: dict  # column -> value, for the columns a file may set or that the checks read
+    units: list[_Unit] = field(default_factory=list)  # by factor, then id
+    barcodes: list[_Code] = field(default_factory=list)  # by id
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_PRODUCT_COLUMNS = ("id", "sku", "name", "category_id", "unit_id", "base_unit", "public_price", "member_price",
+                    "wholesale_price", "wholesale_min_qty", "tax_code", "sell_by_weight", "het", "reorder_point",
+                    "tracks_batches", "drug_class", "nie", "owa", "precursor", "cold_chain", "active")
+
+
+def _existing_products(skus: Iterable[str]) -> dict[str, _Existing]:
+    """The products of these SKUs with their units and barcodes: three queries per IN_CHUNK SKUs."""
+    p, u, b = Product.__table__, ProductUnit.__table__, Barcode.__table__
+    found: dict[str, _Existing] = {}
+    for part in _in_chunks(skus):
+        by_id = {}
+        for row in db.session.execute(sa.select(*(p.c[name] for name in _PRODUCT_COLUMNS)).where(p.c.sku.in_(part))):
+            product = _Existing(row.id, dict(row._mapping))
+            by_id[row.id] = found[row.sku] = product
+        if not by_id:
+            continue
+        for row in db.session.execute(sa.select(u.c.id, u.c.product_id, u.c.name, u.c.factor, u.c.price,
+                                                u.c.member_price).where(u.c.product_id.in_(list(by_id)))
+                                      .order_by(u.c.product_id, u.c.factor, u.c.id)):
+            by_id[row.product_id].units.append(_Unit(*row))
+        for row in db.session.execute(sa.select(b.c.product_id, b.c.code, b.c.product_unit_id)
+                                      .where(b.c.product_id.in_(list(by_id))).order_by(b.c.id)):
+            by_id[row.product_id].barcodes.append(_Code(row.code, row.product_unit_id))
+    return found
 
 
 class _Context:
@@ -846,8 +904,11 @@ class _Context:
         self.categories = dict(db.session.execute(sa.select(Category.code, Category.id)).all())
         self.units = dict(db.session.execute(sa.select(BusinessUnit.code, BusinessUnit.id)).all())
         self.unit_codes = {unit_id: code for code, unit_id in self.units.items()}
-        self.products: dict[str, Product] = {}
+        self.products: dict[str, _Existing] = {}
         self.barcodes: dict[str, tuple[int, int]] = {}
+        self.moves: dict[int, bool] = {}  # product id -> has stock moves (asked only when a row needs to know)
+        self.read_skus: set[str] = set()
+        self.read_codes: set[str] = set()
         self.skus: dict[str, int] = {}
         self.file_barcodes: dict[str, int] = {}
 
@@ -864,15 +925,30 @@ class _Context:
                 codes.update(code for pack in parse_packs(raw.get("packs")) for code in pack.barcodes)
             except InvalidInput:
                 pass
-        self.products = {}
-        for part in _in_chunks(skus):
-            self.products.update((p.sku, p) for p in db.session.scalars(
-                sa.select(Product).where(Product.sku.in_(part))
-                .options(selectinload(Product.units), selectinload(Product.barcodes))))
+        self.read(skus, codes)
+
+    def read(self, skus: set[str], codes: set[str]) -> None:
+        self.read_skus, self.read_codes = skus, codes
+        self.products = _existing_products(skus)
         self.barcodes = {}
         for part in _in_chunks(codes):
             self.barcodes.update((code, (product_id, unit_id)) for code, product_id, unit_id in db.session.execute(
                 sa.select(Barcode.code, Barcode.product_id, Barcode.product_unit_id).where(Barcode.code.in_(part))))
+        self.moves = {}
+
+    def has_moves(self, product_id: int) -> bool:
+        if product_id not in self.moves:
+            self.moves[product_id] = db.session.scalar(
+                sa.select(StockMove.id).where(StockMove.product_id == product_id).limit(1)) is not None
+        return self.moves[product_id]
+
+    def still_current(self) -> bool:
+        """Whether the database still holds what this check read (a few IN queries, no parsing of rows)."""
+        now = _Context()
+        now.read(self.read_skus, self.read_codes)
+        return ((now.categories, now.units, now.products, now.barcodes) ==
+                (self.categories, self.units, self.products, self.barcodes)
+                and all(now.has_moves(product_id) == moved for product_id, moved in self.moves.items()))
 
 
 class _Row:
@@ -1077,7 +1153,7 @@ def _check_existing(row: _Row, ctx: _Context, product: Product, *, unit: object,
         row.error("base_unit", N_("The base unit of an existing product cannot be changed (it is %(unit)s)."),
                   unit=product.base_unit)
     if tracks is not _BAD and drug_class is not _BAD and (tracks or drug_class is not None) != product.tracks_batches:
-        if db.session.scalar(sa.select(StockMove.id).where(StockMove.product_id == product.id).limit(1)) is not None:
+        if ctx.has_moves(product.id):
             row.error("tracks_batches", N_(
                 "Batch tracking cannot be switched on or off for a product that already has stock movements."))
 
@@ -1142,6 +1218,18 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
+def _check_batch(batch: list[dict], ctx: _Context, report: ImportReport, keep_plans: bool) -> None:
+    report.rows += len(batch)
+    ctx.load(batch)
+    for raw in batch:
+        plan = _check_one(raw, ctx, report)
+        if plan is None:
+            continue
+        report.count(plan)
+        if keep_plans:
+            report.plans.append(plan)
+
+
 def dry_run(rows: Iterable[dict], *, keep_plans: bool = True,
             progress: Callable[[int], None] | None = None) -> ImportReport:
     """Check every row without writing: every problem (row, column, msgid, params), and what an import would do.
@@ -1153,21 +1241,33 @@ def dry_run(rows: Iterable[dict], *, keep_plans: bool = True,
     report = ImportReport()
     ctx = _Context()
     for batch in _batches(rows, CHECK_BATCH):
-        report.rows += len(batch)
-        ctx.load(batch)
-        for raw in batch:
-            plan = _check_one(raw, ctx, report)
-            if plan is None:
-                continue
-            report.count(plan)
-            if keep_plans:
-                report.plans.append(plan)
+        _check_batch(batch, ctx, report, keep_plans)
         if progress is not None:
             progress(report.rows)
+    return _sorted(report)
+
+
+def _sorted(report: ImportReport) -> ImportReport:
     report.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
     if report.error_count:
         report.plans = []
     return report
+
+
+@dataclass
+class Prepared:
+    """A chunk checked before its write transaction, reading only: its plans, and what it read of the catalog."""
+
+    report: ImportReport
+    context: _Context
+
+
+def prepare_chunk(rows: list[dict]) -> Prepared:
+    """Check a chunk of rows without the write lock (the parsing, the bulk of the work); apply_chunk then only
+    verifies, holding the lock, that the catalog still holds what this check read."""
+    report, ctx = ImportReport(), _Context()
+    _check_batch(rows, ctx, report, keep_plans=True)
+    return Prepared(_sorted(report), ctx)
 
 
 # --- import ----------------------------------------------------------------------------------------------------------
@@ -1195,10 +1295,15 @@ def apply(rows: Iterable[dict], user: User) -> ImportReport:
     return report
 
 
-def apply_chunk(rows: list[dict], changed_by: str) -> ImportReport:
+def apply_chunk(rows: list[dict], changed_by: str, prepared: Prepared | None = None) -> ImportReport:
     """Check a chunk of rows against the catalog as it is now and write them, inside the caller's write transaction
-    (a job's chunk; no audit entry: the job writes one at its end). RowsRefused when a row does not pass."""
-    report = dry_run(rows)
+    (a job's chunk; no audit entry: the job writes one at its end). With `prepared` (prepare_chunk of the same rows)
+    whose reads still hold, its plans are written as they are; else the rows are checked here again. RowsRefused
+    when a row does not pass."""
+    if prepared is not None and prepared.report.ok and prepared.context.still_current():
+        report = prepared.report
+    else:
+        report = dry_run(rows)
     if not report.ok:
         raise RowsRefused(report)
     _write(report.plans, changed_by)
@@ -1206,48 +1311,66 @@ def apply_chunk(rows: list[dict], changed_by: str) -> ImportReport:
 
 
 def _write(plans: list[_Plan], changed_by: str) -> None:
-    """What the plans say, in a few statements: new products by multi-row INSERTs, changes by the ORM's batched
-    UPDATEs, new barcodes, search words and price history by multi-row INSERTs."""
+    """What the plans say, in a few statements: new products by multi-row INSERTs, changed columns by one UPDATE
+    statement run for many rows, new packs, barcodes, search words and price history by multi-row INSERTs."""
     new = [plan for plan in plans if plan.product is None]
     if new:
         _create_many(new)
+    product_updates: list[dict] = []
+    unit_updates: list[dict] = []
     barcode_rows: list[dict] = []
     price_rows: list[dict] = []
-    renamed: list[Product] = []
-    new_units: list[tuple[ProductUnit, tuple[str, ...]]] = []
+    renamed: list[tuple[int, str]] = []
+    new_units: list[tuple[dict, tuple[str, ...]]] = []
     for plan in plans:
         if plan.product is None or not plan.changes:
             continue
         product = plan.product
+        values = dict(plan.fields)  # "active" too: catalog.set_active only sets it
         if plan.name:
-            product.name = catalog._name(plan.name)
-            renamed.append(product)
-        for name, value in plan.fields.items():
-            if name == "active":
-                catalog.set_active(product, value)
-            else:
-                setattr(product, name, value)
+            values["name"] = catalog._name(plan.name)
+            renamed.append((product.id, values["name"]))
         if plan.prices:
-            price_rows += _change_prices(product, plan.prices, changed_by)
-        for unit, price, member_price in plan.pack_prices:
-            unit.price, unit.member_price = price, member_price
+            prices, history = _change_prices(product, plan.prices, changed_by, values)
+            values.update(prices)
+            price_rows += history
+        if values:
+            product_updates.append({"id": product.id, **values})
+        unit_updates += [{"id": unit.id, "price": price, "member_price": member_price}
+                         for unit, price, member_price in plan.pack_prices]
         for pack in plan.new_packs:
-            unit = ProductUnit(product_id=product.id, name=(pack.name or "").strip()[:40],
-                               factor=validate_factor(pack.factor), price=pack.price, member_price=pack.member_price)
-            db.session.add(unit)
-            new_units.append((unit, pack.barcodes))
+            new_units.append(({"product_id": product.id, "name": (pack.name or "").strip()[:40],
+                               "factor": validate_factor(pack.factor), "price": pack.price,
+                               "member_price": pack.member_price}, pack.barcodes))
         barcode_rows += [_barcode_row(code, product.id, unit.id) for code, unit in plan.new_barcodes]
-    db.session.flush()
-    for unit, codes in new_units:
-        barcode_rows += [_barcode_row(code, unit.product_id, unit.id) for code in codes]
+    _update_many(Product.__table__, product_updates)
+    _update_many(ProductUnit.__table__, unit_updates)
+    if new_units:
+        table = ProductUnit.__table__
+        ids = db.session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                 [row for row, _codes in new_units]).scalars().all()
+        barcode_rows += [_barcode_row(code, row["product_id"], unit_id)
+                         for (row, codes), unit_id in zip(new_units, ids, strict=True) for code in codes]
     if renamed:
-        ids = [product.id for product in renamed]
-        for part in _in_chunks(ids):
-            db.session.execute(sa.delete(ProductWord.__table__).where(ProductWord.__table__.c.product_id.in_(part)))
-        _insert(ProductWord, [{"product_id": product.id, "word": word}
-                              for product in renamed for word in sorted(catalog.words(product.name))])
+        words = ProductWord.__table__
+        for part in _in_chunks([product_id for product_id, _name in renamed]):
+            db.session.execute(sa.delete(words).where(words.c.product_id.in_(part)))
+        _insert(ProductWord, [{"product_id": product_id, "word": word}
+                              for product_id, name in renamed for word in sorted(catalog.words(name))])
     _insert(Barcode, barcode_rows)
     _insert(PriceChange, price_rows)
+
+
+def _update_many(table: sa.Table, rows: list[dict]) -> None:
+    """UPDATE ... WHERE id = ?, one statement for all rows that set the same columns (executemany)."""
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(k for k in row if k != "id"))].append(row)
+    for columns, group in groups.items():
+        statement = sa.update(table).where(table.c.id == sa.bindparam("row_id")).values(
+            {name: sa.bindparam(f"new_{name}") for name in columns})
+        db.session.execute(statement, [{"row_id": row["id"], **{f"new_{name}": row[name] for name in columns}}
+                                       for row in group])
 
 
 def _insert(model: type, rows: list[dict]) -> None:
@@ -1261,23 +1384,25 @@ def _barcode_row(code: str, product_id: int, unit_id: int) -> dict:
             "instore": catalog.measure_base_rule(code) is not None}
 
 
-def _change_prices(product: Product, changes: dict[str, int | None], changed_by: str) -> list[dict]:
-    """catalog.change_prices without a flush per product: the same rules, the history as rows to insert."""
+def _change_prices(product: _Existing, changes: dict[str, int | None], changed_by: str,
+                   values: dict) -> tuple[dict, list[dict]]:
+    """catalog.change_prices for a row of the import (its other columns, `values`, already set): the same rules;
+    the new prices and the price history as rows to insert."""
     new = {name: getattr(product, name) for name in catalog.PRICE_FIELDS} | changes
     catalog.validate_prices(new["public_price"], new["member_price"], new["wholesale_price"], new["het"])
     for pack in product.units:
         if pack.factor != 1:
             catalog.check_pack_het(new["het"], pack.factor, pack.price, pack.member_price)
-    if new["wholesale_price"] is not None and not product.wholesale_min_qty:
+    if new["wholesale_price"] is not None and not values.get("wholesale_min_qty", product.wholesale_min_qty):
         raise InvalidInput(N_("A wholesale price needs the quantity from which it applies."))
-    history = []
     now = utcnow()
+    prices, history = {}, []
     for name in catalog.PRICE_FIELDS:
         if new[name] != getattr(product, name):
             history.append({"product_id": product.id, "field": name, "old": getattr(product, name), "new": new[name],
                             "changed_by": changed_by[:40], "changed_at": now})
-            setattr(product, name, new[name])
-    return history
+            prices[name] = new[name]
+    return prices, history
 
 
 def _create_many(plans: list[_Plan]) -> None:
@@ -1326,9 +1451,10 @@ def _create_many(plans: list[_Plan]) -> None:
 # --- the import as a background job ---------------------------------------------------------------------------------
 
 IMPORT_JOB = "catalog.import"
-CHUNK_ROWS = 200  # rows of the first chunk; the next ones are sized to keep the write transaction near the target
-CHUNK_TARGET_MS = 150.0  # well under the 500 ms write budget, on a slower machine too
-MIN_CHUNK, MAX_CHUNK = 20, 1_000
+CHUNK_ROWS = 100  # rows of the first chunk; the next ones are sized to keep the write transaction near the target
+CHUNK_TARGET_MS = 100.0  # well under the 500 ms write budget, on a slower or busier machine too
+MIN_CHUNK, MAX_CHUNK = 20, 500
+CHUNK_GROWTH = 1.5  # a chunk is at most this much larger than the one before (a fast chunk may be luck)
 BEAT_SECONDS = 2.0  # the check of a big file renews its claim (and shows its progress) this often
 ERRORS_KEPT = 200  # refused rows listed on the job page
 
@@ -1449,11 +1575,13 @@ def import_chunk(run: jobs.Run) -> jobs.Step:
     source = _source(run, start)
     rows = source.take(start)
     result = dict(run.result)
+    prepared = prepare_chunk(rows) if rows else None  # the parsing, before the lock
+    db.session.rollback()
     began = time.perf_counter()
     with write_transaction():
         if rows:
             try:
-                report = apply_chunk(rows, run.created_by)
+                report = apply_chunk(rows, run.created_by, prepared)
             except RowsRefused as refused:
                 raise jobs.JobFailed(
                     N_("Row %(row)s no longer passes the check: the catalog changed since the file was checked. "
@@ -1476,7 +1604,8 @@ def import_chunk(run: jobs.Run) -> jobs.Step:
         run.save(step)
     elapsed_ms = (time.perf_counter() - began) * 1000
     if rows and not finished:
-        source.size = max(MIN_CHUNK, min(MAX_CHUNK, int(len(rows) * CHUNK_TARGET_MS / max(elapsed_ms, 1.0))))
+        wanted = int(len(rows) * CHUNK_TARGET_MS / max(elapsed_ms, 1.0))
+        source.size = max(MIN_CHUNK, min(MAX_CHUNK, int(len(rows) * CHUNK_GROWTH), wanted))
     if finished:
         _forget(run)
     return step

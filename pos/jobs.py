@@ -36,7 +36,7 @@ log = logging.getLogger("kasir.jobs")
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
-PAUSE_SECONDS = 0.02  # between two chunks: writers waiting for the lock (a sale) take it then
+PAUSE_SECONDS = 0.01  # between two chunks: writers waiting for the lock (a sale) take it then
 POLL_SECONDS = 2.0  # how often an idle runner looks for work (an enqueue in this process wakes it at once)
 STALE_SECONDS = 60.0  # a running job whose heartbeat is older than this lost its runner; another may take it
 BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)  # after lock errors, one after another

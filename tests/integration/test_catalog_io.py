@@ -724,3 +724,51 @@ def test_who_may_upload(stock_app, signed_in, client):
         assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
         assert 'data-download="csv"' in page.text and 'data-download="xlsx"' in page.text
         assert page.text.count("data-column=") == len(catalog_io.COLUMNS)
+
+
+def test_the_command_line_import_runs_the_same_job_in_its_own_process(stock_app, tmp_path):
+    """catalog_io.import_file (what a `flask ... import` command calls): the job's chunks run here, with a progress
+    callback after each; the given file is copied for the job and left as it was."""
+    path = tmp_path / "katalog.csv"
+    path.write_bytes(to_csv(many_records(12)))
+    seen = []
+    with stock_app.app_context():
+        job = catalog_io.import_file(path, user("gudang"), progress=lambda job: seen.append((job.state, job.done)))
+        assert (job.state, job.done, job.total, job.result["created"]) == ("done", 12, 12, 12)
+        assert product_count() == 4 + 12
+    assert seen[-1] == ("done", 12) and len(seen) >= 2
+    assert path.read_bytes() == to_csv(many_records(12))
+    assert not list((Path(stock_app.instance_path) / "imports").iterdir())
+
+
+def test_a_chunk_checked_before_the_lock_is_checked_again_if_the_catalog_changed_meanwhile(stock_app):
+    """A job's chunk is checked reading only, then written holding the lock only if what it read still holds."""
+    with stock_app.app_context():
+        records = {r["sku"]: r for r in exported_records()}
+        records["MIE-GORENG"]["public_price"] = "3.600"
+        records["GULA-1KG"] = new_record()
+        rows = catalog_io.read_file("k.csv", to_csv(list(records.values())))
+        prepared = catalog_io.prepare_chunk(rows)
+        assert prepared.context.still_current()
+        with write_transaction():  # meanwhile: the Indomie gets a new member price, beras the GULA pack's barcode
+            mie = product("MIE-GORENG")
+            catalog.change_prices(mie, {"member_price": 3_350}, user("manajer"))
+        assert not prepared.context.still_current()
+        with write_transaction():
+            report = catalog_io.apply_chunk(rows, "gudang", prepared)  # checked again: the file's 3.300 wins back
+        assert (report.to_create, report.to_update) == (1, 1)
+        mie = product("MIE-GORENG")
+        db.session.refresh(mie)
+        assert (mie.public_price, mie.member_price) == (3_600, 3_300)
+        rows = catalog_io.read_file("k.csv", to_csv([new_record(sku="GULA-2", barcodes="8991234560083",
+                                                                packs="")]))
+        prepared = catalog_io.prepare_chunk(rows)
+        assert prepared.report.ok
+        with write_transaction():
+            beras = product("BRS-PREMIUM")
+            catalog.add_barcode(beras, beras.units[0], "8991234560083")
+        with pytest.raises(catalog_io.RowsRefused) as refused:
+            with write_transaction():
+                catalog_io.apply_chunk(rows, "gudang", prepared)
+        assert [(e.row, e.column) for e in refused.value.report.errors] == [(2, "barcodes")]
+        assert product("GULA-2") is None
