@@ -234,6 +234,7 @@ def ensure(products: int = FULL_PRODUCTS, database_url: str | None = None, *, re
                 meta_file.write_text(json.dumps(meta, indent=2))
         if usable:
             say(f"reusing {url} (built {meta.get('built_at')}, {meta.get('build_seconds', 0):.0f} s)")
+            analyze_postgres(url)
             return BigDatabase(url, instance, meta, path)
     if _is_sqlite(url):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,11 +245,25 @@ def ensure(products: int = FULL_PRODUCTS, database_url: str | None = None, *, re
     meta_file.unlink(missing_ok=True)
     t0 = time.perf_counter()
     meta = build(sizes, url, instance, seed=seed, started=started, quiet=quiet)
+    analyze_postgres(url)
     meta.update({"sizes": sizes.key(), "url": url, "alembic_head": database_head(url), "built_at": _now(),
                  "build_seconds": round(time.perf_counter() - t0, 1), "complete": True})
     meta_file.write_text(json.dumps(meta, indent=2))
     say(f"built {url} in {meta['build_seconds']:.0f} s")
     return BigDatabase(url, instance, meta, path)
+
+
+def analyze_postgres(url: str) -> None:
+    """PostgreSQL: table statistics as autovacuum keeps them on a live server (it may be off here, and a bulk load
+    leaves none): without them the planner guesses. SQLite has none unless the app runs ANALYZE, so none there."""
+    if _is_sqlite(url):
+        return
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
 
 
 def _now() -> str:
@@ -1130,6 +1145,20 @@ class History:
 # --- after the bulk load: the app's own use cases ----------------------------------------------------------------
 
 
+def reset_id_sequences(engine: sa.Engine) -> None:
+    """PostgreSQL: the rows came with their ids, so each table's id sequence is moved past the highest one (the
+    app's own inserts would collide otherwise). SQLite needs nothing."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for (name,) in conn.execute(sa.text(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND column_name = 'id' AND (column_default LIKE :serial OR is_identity = 'YES')"),
+                {"serial": "nextval%"}).all():
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608
+                                 f"coalesce((SELECT max(id) FROM \"{name}\"), 0) + 1, false)")  # the schema's names
+
+
 def close_past_years(history: History) -> list[int]:
     """Close each ended year the app's way (its months, the closing entry, the chain head), oldest first, leaving
     open the year the tills' last 30 days fall in."""
@@ -1286,6 +1315,7 @@ def build(sizes: Sizes, url: str, instance: Path, *, seed: int = 1, started: flo
             f"{history.writer.counts['journal_entry']:,} entries, {history.writer.counts['posting']:,} postings, "
             f"{history.writer.counts['slip']:,} slips, {history.writer.counts['stock_document']:,} documents")
         meta.update(history.finish_stock())
+        reset_id_sequences(db.engine)
         db.session.remove()
         # Summaries of the moves and postings (tables of later migrations) before the app's own use cases run:
         # those keep them up to date themselves.
