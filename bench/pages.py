@@ -763,17 +763,23 @@ def table(results: list[Result], base: float) -> str:
     return "\n".join(lines)
 
 
-def plans_text(explained: list[dict]) -> str:
+def plans_text(explained: list[dict], brief: bool = False) -> str:
+    """The statements of each explained page, slowest first; `brief` (for the doc): only those that took 1 ms or
+    more or scan a big table, at most 6 a page."""
     out = []
     for page in explained:
         out.append(f"{page['path']} as {page['role']}: HTTP {page['status']}, {page['statements']:,} statements "
                    f"({page['distinct']} distinct), {page['in_process_ms']:,.0f} ms in-process")
-        for plan in page["plans"]:
+        shown = page["plans"]
+        if brief:
+            shown = [plan for plan in shown if plan["ms"] >= 1 or plan["full_scan"]][:6]
+        for plan in shown:
             mark = "!! " if plan["full_scan"] else "   "
             statement = plan["statement"]
             shown = statement if len(statement) <= 200 else statement[:197] + "..."
             out.append(f"{mark}{plan['calls']:>6}x {plan['ms']:>9,.1f} ms  {shown}")
-            out += [f"              {line}" for line in plan["plan"]]
+            lines = plan["plan"][:8] + (["..."] if len(plan["plan"]) > 8 else []) if brief else plan["plan"]
+            out += [f"              {line}" for line in lines]
             if plan["full_scan"]:
                 out.append(f"              full scan of: {', '.join(plan['full_scan'])}")
     return "\n".join(out)
@@ -1033,8 +1039,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         Path(args.json).write_text(json.dumps(data, indent=2, default=str, allow_nan=True))
     if args.write_doc:
-        body = section + ("\n\nStatements of the slowest pages (calls, total time, plan; `!!` a full scan of a big "
-                          "table):\n\n```\n" + plans + "\n```" if plans else "")
+        brief = plans_text(explained, brief=True)
+        body = section + ("\n\nStatements of the slowest pages that took 1 ms or more or scan a big table (calls, "
+                          "total time, plan; `!!` a full scan):\n\n```\n" + brief + "\n```" if brief else "")
         write_doc(body, "sqlite" if big.path else "postgresql")
         print(f"\nwrote the results into {DOC_PATH}")
     shutil.rmtree(workdir, ignore_errors=True)
