@@ -19,6 +19,13 @@ from pos.errors import N_, InvalidInput
 
 THOUSANDTH = Decimal("0.001")
 
+# Indexes the stock reports read through (migration 0010_stock_indexes): a product's levels with their quantities
+# from the index alone (what it holds outside karantina, the reorder list), and a product's moves in the order
+# they happened (the kartu stok's pages and their opening sums).
+sa.Index("ix_stock_level_product_held", StockLevel.product_id, StockLevel.location_id, StockLevel.batch_id,
+         StockLevel.quantity)
+sa.Index("ix_stock_move_product_at", StockMove.product_id, StockMove.at, StockMove.id)
+
 
 def quantity(value: Decimal) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:

@@ -55,15 +55,19 @@ def xlsx_chunks(title: str, columns: list[str], rows: Iterable[list]) -> Iterato
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    def whole(value: int) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0"
+        return cell
+
     for row in rows:
         cells = []
         for value in map(_cell, row):
             if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, int) and not isinstance(value, bool):
-                cell.number_format = "#,##0"
-            cells.append(cell)
+                value = ILLEGAL_CHARACTERS_RE.sub(" ", value) if ILLEGAL_CHARACTERS_RE.search(value) else value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                value = whole(value)  # only the whole numbers need a cell of their own (the format)
+            cells.append(value)
         sheet.append(cells)
     with tempfile.TemporaryFile() as out:
         book.save(out)
