@@ -190,6 +190,17 @@ def makefile_threads(default: int = 16) -> int:
     return int(found.group(1)) if found else default
 
 
+SLOW_WRITE_RE = re.compile(r"a write transaction held the lock for (\d+) ms")
+
+
+def over_budget_writes(workdir: Path) -> list[float]:
+    """How long (ms) each write transaction the servers logged as over pos.db.WRITE_BUDGET_MS held the lock."""
+    found = []
+    for log_path in sorted(workdir.glob("*.log")):
+        found += [float(ms) for ms in SLOW_WRITE_RE.findall(log_path.read_text(errors="replace"))]
+    return found
+
+
 class Server:
     """waitress-serve wsgi:app in a subprocess, on the big database."""
 
@@ -197,6 +208,7 @@ class Server:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KASIR_ENV", "KASIR_DATABASE_URL")}
         env.update(big.server_env())
+        env.setdefault("MALLOC_ARENA_MAX", "2")  # as `make run` serves it
         waitress = Path(sys.executable).with_name("waitress-serve")
         command = [str(waitress) if waitress.exists() else "waitress-serve", "--host=127.0.0.1",
                    f"--port={self.port}", f"--threads={threads}", "wsgi:app"]
@@ -1015,6 +1027,11 @@ def main(argv: list[str] | None = None) -> int:
             imported = time_import(big, args.threads, args.import_rows, facts, started, workdir)
         else:
             notes.append("catalog import not timed: it is not a background job yet (no pos/jobs.py)")
+    from pos.db import WRITE_BUDGET_MS
+
+    slow_writes = over_budget_writes(workdir)
+    notes.append(f"write transactions over the {WRITE_BUDGET_MS} ms budget in the servers' logs (pages and import "
+                 f"runs): {len(slow_writes)}" + (f", the longest {max(slow_writes):,.0f} ms" if slow_writes else ""))
     base = percentile(base_ms, 0.5)
     seconds = time.perf_counter() - started
     section = report_text(args, big, results, base, (rss_before, rss_after), contention, imported, notes, seconds)
@@ -1035,6 +1052,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "target_ms": r.page.target_ms, "met": r.met, "download": r.page.download,
                                     "content_type": r.content_type, "error": r.error} for r in results},
             "lookup_contention": contention, "import": imported, "explain": explained, "notes": notes,
+            "writes_over_budget_ms": slow_writes,
             "meta": {k: v for k, v in big.meta.items() if k != "upgrades"}, "seconds": round(seconds, 1),
         }
         Path(args.json).write_text(json.dumps(data, indent=2, default=str, allow_nan=True))

@@ -83,13 +83,14 @@ def dashboard():
 
         context["stock"] = attention(local_today())  # three counts in SQL, not the whole stock overview
     if has_permission(role, "members.view"):
-        from ledger.members import wajib_arrears
+        from ledger.members import wajib_arrears_count
         from ledger.models import Member, MemberStatus
+        from pos.web.templating import local_today
 
         context["member_count"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
         )
-        context["arrears_count"] = len(wajib_arrears(utcnow().date()))
+        context["arrears_count"] = wajib_arrears_count(local_today())  # one SQL count
     return render_template("dashboard.html", **context)
 
 
