@@ -275,3 +275,42 @@ def test_debit_card_and_kasbon_then_the_shift_is_closed_by_keyboard(context, cod
     assert shifts[0]["status"] == "closed" and shifts[0]["counted_cash"] == 300_000
     recorder.assert_offline()
     assert not recorder.errors, recorder.errors
+
+
+def test_a_busy_server_makes_the_sale_wait_and_it_goes_through_once(context, codes):
+    """The server answers the first two tries 503 (another writer holds the database): the till says it is waiting,
+    sends the same sale again after Retry-After, and the sale is recorded once."""
+    page = context.new_page()
+    open_till(page)
+    tries: list[str] = []
+
+    def busy_twice(route):
+        request = route.request
+        if request.method != "POST":
+            route.continue_()
+            return
+        tries.append(json.loads(request.post_data)["id"])
+        if len(tries) <= 2:
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body=json.dumps({"error": "busy", "message": "Sibuk"}))
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sales", busy_twice)
+    page.keyboard.type(codes[1], delay=4)
+    page.keyboard.press("Enter")
+    wait_lines(page, 1)
+    total = int(re.sub(r"\D", "", page.locator("[data-total]").inner_text()))
+    page.keyboard.press("F9")
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'amount'")
+    page.keyboard.type(str((total // 10_000 + 1) * 10_000))
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('[data-outbox]') && "
+                           "document.querySelector('[data-outbox]').textContent.includes('sibuk')")
+    done = page.locator('dialog[data-dialog="done"]')
+    done.wait_for(state="visible", timeout=15_000)
+    number = done.locator("[data-done-number]").inner_text()
+    assert len(tries) == 3 and len(set(tries)) == 1  # the same sale id each time
+    listed = api(page, f"/api/v1/sales?till={TILL}")["results"]
+    assert [s["number"] for s in listed].count(number) == 1
+    page.unroute("**/api/v1/sales")

@@ -56,7 +56,8 @@ if (root) {
     } catch (error) {
       data = { message: MSG.offline };
     }
-    return { ok: response.ok, status: response.status, data };
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    return { ok: response.ok, status: response.status, data, retryAfter };
   }
 
   function say(text, kind = "") {
@@ -1088,10 +1089,14 @@ if (root) {
         }
         return null;
       }
-      // no answer, or the server is busy: keep the sale and send it again, same id
-      setOutbox(outbox().map((item) => (item.request.id === request.id ? { ...item, message: answer.data.message } : item)));
-      if (dialogs.pay.open) $("[data-error]", dialogs.pay).textContent = MSG.offline;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** Math.min(attempt, 3), 8000)));
+      // no answer, or the server is busy (503, another writer holds the database): keep the sale and send it
+      // again, same id; busy is answered quickly, so it is retried sooner, after the server's Retry-After
+      const busy = answer.status === 503;
+      const message = busy ? MSG.busy : MSG.offline;
+      setOutbox(outbox().map((item) => (item.request.id === request.id ? { ...item, message } : item)));
+      if (dialogs.pay.open) $("[data-error]", dialogs.pay).textContent = message;
+      const pause = busy ? Math.min(1000 * (answer.retryAfter || 1), 5000) : Math.min(1000 * 2 ** Math.min(attempt, 3), 8000);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
