@@ -179,7 +179,7 @@ def _journal_query(scope: Scope, cursor: Cursor | None, backwards: bool, need: i
     if scope.unit is not None:
         unit_id = scope.unit.id
         # Each day with a posting of the unit has at least one of its entries.
-        lo, hi = _window(sa.select(AccountDay.date, sa.literal(1)).where(AccountDay.unit_id == unit_id), scope,
+        lo, hi = _window(sa.select(AccountDay.date, sa.literal_column("1")).where(AccountDay.unit_id == unit_id), scope,
                          cursor, backwards, need)
         unit_rows = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(AccountDay.postings), 0)).where(
             AccountDay.unit_id == unit_id)) or 0
@@ -225,7 +225,8 @@ def journal(scope: Scope, *, after: Cursor | None = None, before: Cursor | None 
 
 def journal_rows(scope: Scope, batch: int = 1000):
     """Every posting of the period's journal as (number, date, description, account code, account name, debit,
-    credit, member number, unit code), entries in date order, read in batches of plain rows (constant memory)."""
+    credit, member number, unit code), entries in date order, read in batches of plain rows (constant memory), each
+    fetched whole: the caller may change sessions between rows."""
     from pos.models import BusinessUnit as Unit
 
     cursor = None
@@ -243,7 +244,7 @@ def journal_rows(scope: Scope, batch: int = 1000):
                 .outerjoin(Member, Member.id == Posting.member_id)
                 .outerjoin(Unit, Unit.id == Posting.unit_id)
                 .where(Posting.entry_id.in_([e.id for e in chosen]))
-                .order_by(Posting.entry_id, Posting.id)):
+                .order_by(Posting.entry_id, Posting.id)).all():
             lines.setdefault(row[0], []).append(row[1:])
         for entry_id, date, number, description in chosen:
             for code, name, d, c, member, unit in lines.get(entry_id, ()):
@@ -412,7 +413,7 @@ def _ledger_query(columns, scope: Scope, account: Account, cursor: Cursor | None
 
 def general_ledger_rows(scope: Scope, account: Account, batch: int = 5000):
     """Every line of the account's buku besar in the period as (date, number, description, debit, credit, balance),
-    read in batches of plain rows: the download of a busy account in constant memory."""
+    read in batches of plain rows, each fetched whole: the download of a busy account in constant memory."""
     od, oc = _account_days(account, before=scope.start, unit=scope.unit)
     balance = normal_balance(account, od, oc)
     cursor = None

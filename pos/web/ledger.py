@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ledger import accounts as chart
 from ledger import journal, reports, shu
 from ledger.entries import EntryDraft, Line
 from ledger.export import Table, to_csv, to_xlsx
-from ledger.models import Account, ClosedPeriod, ClosedYear, JournalEntry
+from ledger.models import Account, ClosedPeriod, ClosedYear, JournalEntry, Posting
 from ledger.stream_export import csv_chunks, xlsx_chunks
 from pos.db import db, write_transaction
 from pos.errors import N_, InvalidInput, PosError
@@ -71,9 +71,22 @@ def download_or_page(table: Table, filename: str, template: str, **context):
 
 
 def streamed_download(title: str, columns: list[str], rows, filename: str, kind: str) -> Response:
-    """A long report (the journal, a buku besar) as CSV or XLSX written while its rows are read."""
-    chunks = csv_chunks(columns, rows) if kind == "csv" else xlsx_chunks(title, columns, rows)
-    return Response(stream_with_context(chunks), mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
+    """A long report (the journal, a buku besar) as CSV or XLSX written while its rows are read. Each chunk is
+    made in an application context (and database session) of its own, closed before the chunk is handed to the
+    server: between chunks, and in a download never read to its end, nothing is held open (the rows are read in
+    keyset batches, each fetched whole)."""
+    chunks = iter(csv_chunks(columns, rows) if kind == "csv" else xlsx_chunks(title, columns, rows))
+    app = current_app._get_current_object()
+
+    def sent():
+        while True:
+            with app.app_context():
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    return Response(sent(), mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}.{kind}"'})
 
 
@@ -225,10 +238,19 @@ def journal_list():
                            first=_cursor_text(page.first), last=_cursor_text(page.last))
 
 
+def _entry_with_lines(entry_id: int) -> JournalEntry | None:
+    """An entry with its postings, their accounts, units and members read up front (an SHU distribution has one
+    posting per member)."""
+    from sqlalchemy.orm import selectinload
+
+    return db.session.get(JournalEntry, entry_id, options=[selectinload(JournalEntry.postings).options(
+        selectinload(Posting.account), selectinload(Posting.member), selectinload(Posting.unit))])
+
+
 @bp.get("/jurnal/<int:entry_id>")
 @require("ledger.view")
 def entry(entry_id: int):
-    found = db.session.get(JournalEntry, entry_id)
+    found = _entry_with_lines(entry_id)
     if found is None or not found.posted:
         abort(404)
     reversal = db.session.scalar(sa.select(JournalEntry).where(JournalEntry.reverses_id == entry_id))
@@ -251,7 +273,7 @@ def reverse(entry_id: int):
     except PosError as exc:
         db.session.rollback()
         flash(gettext(exc.message, **exc.params), "error")
-        found = db.session.get(JournalEntry, entry_id)
+        found = _entry_with_lines(entry_id)
         existing = db.session.scalar(sa.select(JournalEntry).where(JournalEntry.reverses_id == entry_id))
         return render_template("ledger/entry.html", entry=found, reversal=existing, today=_today(),
                                error_field=exc.field, form=request.form), exc.status
