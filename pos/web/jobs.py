@@ -63,8 +63,9 @@ def _status(job: Job) -> dict:
         indeterminate=checking or (job.state in jobs.ACTIVE_STATES and not job.total),
         message=gettext(job.error, **result.get("error_params", {})) if job.state == jobs.FAILED and job.error
         else "",
+        # what was done: at the end, or up to a failure (earlier chunks stay written)
         summary=[{"key": key, "label": gettext(label), "count": count} for key, label, count in kind.summary(result)]
-        if kind.summary is not None and job.state == jobs.DONE else [],
+        if kind.summary is not None and (job.state == jobs.DONE or (job.state == jobs.FAILED and job.done)) else [],
     )
     if checking:
         state["percent"] = 0
