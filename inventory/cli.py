@@ -50,3 +50,30 @@ def quarantine_expired(on):
     with write_transaction():
         moved = services.quarantine_expired(today)
     click.echo(f"{moved} batch level(s) moved to karantina")
+
+
+@stock_cli.command("import-catalog")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True, help="who imports (audited as the author of the changes)")
+def import_catalog(path, username):
+    """Import a catalog CSV/XLSX (the columns of the export) as the web does: checked whole first, then written in
+    short chunks, each its own transaction, so tills on the same database keep selling; a progress line."""
+    import sqlalchemy as sa
+
+    from inventory import catalog_io
+    from pos.db import db
+    from pos.errors import PosError
+    from pos.models import User
+
+    user = db.session.scalar(sa.select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise click.BadParameter(f"no active user {username!r}", param_hint="--user")
+    try:
+        job = catalog_io.import_file(path, user, progress=lambda j: click.echo(
+            f"\r{j.done:,}/{j.total:,} rows", nl=False))
+    except PosError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo()
+    if job.state != "done":
+        raise click.ClickException(f"import {job.state}: {job.error or job.result}")
+    click.echo(f"ok: {job.total:,} rows imported (job {job.id})")

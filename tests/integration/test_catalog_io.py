@@ -772,3 +772,18 @@ def test_a_chunk_checked_before_the_lock_is_checked_again_if_the_catalog_changed
                 catalog_io.apply_chunk(rows, "gudang", prepared)
         assert [(e.row, e.column) for e in refused.value.report.errors] == [(2, "barcodes")]
         assert product("GULA-2") is None
+
+
+def test_the_command_line_import_runs_the_same_chunks(stock_app, tmp_path, small_chunks):
+    path = tmp_path / "katalog.csv"
+    path.write_bytes(to_csv(many_records(25)))
+    result = stock_app.test_cli_runner().invoke(args=["stock", "import-catalog", str(path), "--user", "gudang"])
+    assert result.exit_code == 0, result.output
+    assert "25/25 rows" in result.output and "ok: 25 rows imported" in result.output
+    with stock_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Product).where(
+            Product.sku.like("BULK-%"))) == 25
+        assert db.session.scalar(sa.select(jobs.Job.state).order_by(jobs.Job.id.desc()).limit(1)) == "done"
+    assert path.read_bytes() == to_csv(many_records(25))  # the given file is left as it was
+    again = stock_app.test_cli_runner().invoke(args=["stock", "import-catalog", str(path), "--user", "nobody"])
+    assert again.exit_code != 0 and "no active user" in again.output
