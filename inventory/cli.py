@@ -34,9 +34,21 @@ def check():
             f"product {p.product_id} batch {p.batch_id} location {p.location_id}: "
             f"recorded {p.recorded}, moves say {p.from_moves}"
         )
-    if problems:
-        raise click.ClickException(f"{problems} level(s) drifted")
-    click.echo("ok: on-hand matches the stock moves")
+    shelves = stock.shelf_drift()
+    for product_id, recorded, from_levels in shelves:
+        click.echo(f"product {product_id}: holds {recorded} outside karantina by its summary, {from_levels} by its "
+                   "levels (flask stock rebuild-summaries sets it again)")
+    if problems or shelves:
+        raise click.ClickException(f"{problems} level(s) drifted, {len(shelves)} product summary(ies) differ")
+    click.echo("ok: on-hand matches the stock moves, and every product's summary its levels")
+
+
+@stock_cli.command("rebuild-summaries")
+def rebuild_summaries():
+    """Set every product's stock held outside karantina again from its stock levels."""
+    with write_transaction():
+        stock.rebuild_summaries()
+    click.echo("ok: product summaries rebuilt from the stock levels")
 
 
 @stock_cli.command("quarantine-expired")

@@ -77,6 +77,9 @@ class Product(Base):
     sell_by_weight: Mapped[bool] = mapped_column(default=False)
     het: Mapped[int | None] = mapped_column(sa.BigInteger)  # harga eceran tertinggi: no price may exceed it
     reorder_point: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    # what the product holds in every location but karantina: a summary of its stock levels, kept by
+    # inventory.stock.move in the same transaction (the reorder count reads it; `stock check` recomputes it)
+    shelf_quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
     tracks_batches: Mapped[bool] = mapped_column(default=False)
     drug_class: Mapped[DrugClass | None] = mapped_column(enum_column(DrugClass, "drug_class"))
@@ -99,6 +102,8 @@ class Product(Base):
         ),
         sa.CheckConstraint("drug_class IS NULL OR tracks_batches", name="medicine_batches"),
         sa.CheckConstraint("reorder_point >= 0", name="reorder_point"),
+        # the reorder count from the index alone: active products with a reorder point against what they hold
+        sa.Index("ix_product_reorder", "active", "reorder_point", "shelf_quantity"),
     )
 
     @property

@@ -755,18 +755,13 @@ def _to_reorder(*columns) -> sa.Select:
 
 
 def reorder_count() -> int:
-    """Active products at or below their reorder point (stock outside karantina), counted in SQL: one grouped
-    join of the candidates with their shelf levels (a hash aggregate on PostgreSQL, the product's levels read in
-    order on SQLite)."""
-    shelves = sa.select(Location.id).where(Location.kind != LocationKind.KARANTINA)
-    held = sa.func.coalesce(sa.func.sum(StockLevel.quantity), 0)
-    below = (sa.select(Product.id).select_from(Product)
-             .outerjoin(StockLevel, sa.and_(StockLevel.product_id == Product.id,
-                                            StockLevel.location_id.in_(shelves)))
-             .where(Product.active.is_(True), Product.reorder_point > 0)
-             .group_by(Product.id, Product.reorder_point)
-             .having(_at_most(held, Product.reorder_point)))
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(below.subquery())))
+    """Active products at or below their reorder point (stock outside karantina): one count over the index
+    ix_product_reorder, reading the products' shelf_quantity (kept with every stock move, checked by `stock check`)
+    instead of summing their levels."""
+    return int(db.session.scalar(
+        sa.select(sa.func.count()).select_from(Product)
+        .where(Product.active.is_(True), Product.reorder_point > 0,
+               _at_most(Product.shelf_quantity, Product.reorder_point))))
 
 
 def reorder_list(*, after: int | None = None, before: int | None = None,

@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from inventory.fefo import InsufficientStock, Lot
-from inventory.models import Batch, Location, MoveKind, Product, ProductCost, StockLevel, StockMove
+from inventory.models import Batch, Location, LocationKind, MoveKind, Product, ProductCost, StockLevel, StockMove
 from pos.db import db, transaction_cache
 from pos.errors import N_, InvalidInput
 
@@ -95,6 +95,11 @@ def move(
     if to_location is not None:
         level = _level(product.id, to_location.id, batch_id)
         level.quantity = level.quantity + qty
+    shelf = _on_shelf(to_location, qty) - _on_shelf(from_location, qty)
+    if shelf:  # the product's summary of what it holds outside karantina, in SQL whatever the object's state
+        db.session.execute(sa.update(Product).where(Product.id == product.id)
+                           .values(shelf_quantity=Product.shelf_quantity + shelf)
+                           .execution_options(synchronize_session=False))
     cost = unit_cost if unit_cost is not None else cost_at(product, from_location or to_location, batch)
     record = StockMove(
         product_id=product.id, batch_id=batch_id, from_location_id=from_location.id if from_location else None,
@@ -104,6 +109,40 @@ def move(
     )
     db.session.add(record)
     return record
+
+
+def _on_shelf(location: Location | None, qty: Decimal) -> Decimal:
+    """`qty` if it counts towards what the product holds (any location but karantina), else 0."""
+    return qty if location is not None and location.kind != LocationKind.KARANTINA else Decimal(0)
+
+
+def _held_per_product():
+    """Each product's stock outside karantina, summed from its levels."""
+    return (sa.select(StockLevel.product_id, sa.func.sum(StockLevel.quantity).label("held"))
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Location.kind != LocationKind.KARANTINA)
+            .group_by(StockLevel.product_id))
+
+
+def rebuild_summaries() -> None:
+    """Set every product's shelf_quantity from its stock levels (inside the caller's write transaction): after a
+    bulk load, or when `stock check` found a difference."""
+    held = _held_per_product().subquery()
+    db.session.execute(sa.update(Product).values(shelf_quantity=sa.func.coalesce(
+        sa.select(held.c.held).where(held.c.product_id == Product.id).scalar_subquery(), 0)))
+
+
+def shelf_drift(limit: int | None = None) -> list[tuple[int, Decimal, Decimal]]:
+    """Products whose shelf_quantity is not the sum of their levels outside karantina (to the thousandth):
+    (product id, recorded, from the levels)."""
+    held = _held_per_product().subquery()
+    from_levels = sa.func.coalesce(held.c.held, 0)
+    query = (sa.select(Product.id, Product.shelf_quantity, from_levels)
+             .outerjoin(held, held.c.product_id == Product.id)
+             .where(sa.func.round(Product.shelf_quantity * 1000) != sa.func.round(from_levels * 1000))
+             .order_by(Product.id).limit(limit))
+    return [(pid, Decimal(str(recorded or 0)).quantize(THOUSANDTH), Decimal(str(levels or 0)).quantize(THOUSANDTH))
+            for pid, recorded, levels in db.session.execute(query)]
 
 
 def value_of(qty: Decimal, unit_cost: Decimal) -> int:

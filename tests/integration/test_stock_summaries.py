@@ -476,3 +476,33 @@ def test_drift_is_found_by_the_checksum_and_listed(ctx, rows):
                            .values(quantity=StockLevel.quantity - D("0.001")))
     assert stock.levels_match_moves() and stock.check_drift() == []
     assert ctx.test_cli_runner().invoke(args=["stock", "check"]).output.startswith("ok")
+
+
+def test_every_products_shelf_quantity_is_the_sum_of_its_levels_outside_karantina(ctx, rows):
+    """The summary the reorder count reads, kept by every move of the demo (receipts, transfers, sales, write-offs,
+    quarantine of expired batches), equals the plain sum; stock check finds a product whose summary was changed
+    behind the moves' back and rebuild-summaries sets it right."""
+    from inventory.models import LocationKind
+
+    held: dict[int, D] = {}
+    for level in rows.levels:
+        if rows.locations[level.location_id].kind != LocationKind.KARANTINA:
+            held[level.product_id] = held.get(level.product_id, D(0)) + D(level.quantity)
+    assert any(rows.locations[level.location_id].kind == LocationKind.KARANTINA and level.quantity
+               for level in rows.levels), "the demo should hold something in karantina"
+    for product in rows.products.values():
+        assert D(product.shelf_quantity) == held.get(product.id, D(0)), product.sku
+    expected = sum(1 for p in rows.products.values()
+                   if p.active and p.reorder_point > 0 and held.get(p.id, D(0)) <= p.reorder_point)
+    assert reports.reorder_count() == expected
+    assert stock.shelf_drift() == []
+    victim = next(p for p in rows.products.values() if held.get(p.id))
+    with write_transaction():
+        db.session.execute(sa.update(Product).where(Product.id == victim.id)
+                           .values(shelf_quantity=Product.shelf_quantity + 7))
+    assert [d[0] for d in stock.shelf_drift()] == [victim.id]
+    checked = ctx.test_cli_runner().invoke(args=["stock", "check"])
+    assert checked.exit_code != 0 and f"product {victim.id}: holds" in checked.output
+    assert ctx.test_cli_runner().invoke(args=["stock", "rebuild-summaries"]).exit_code == 0
+    assert stock.shelf_drift() == []
+    assert ctx.test_cli_runner().invoke(args=["stock", "check"]).output.startswith("ok")
