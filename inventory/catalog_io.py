@@ -1526,6 +1526,19 @@ def _forget(run: jobs.Run) -> None:
     Path(run.params.get("path", "")).unlink(missing_ok=True)
 
 
+def _failed(run: jobs.Run) -> None:
+    """The job stopped on a refused or broken chunk: what the chunks before it wrote is kept, so it is audited as
+    the finished import would have been (with the row the import stopped at), then the file is removed."""
+    result = run.result or {}
+    if result.get("created") or result.get("updated"):
+        with write_transaction():
+            audit.record("catalog.import", actor=db.session.get(User, run.params.get("user_id")),
+                         actor_name=run.created_by, target_type="product", target_id=run.id,
+                         after={"created": result.get("created", 0), "updated": result.get("updated", 0),
+                                "rows": result.get("rows", 0), "stopped": True})
+    _forget(run)
+
+
 def _error_list(report: ImportReport) -> list[dict]:
     return [{"row": e.row, "column": e.column, "message": e.message,
              "params": {k: v if isinstance(v, str | int) else str(v) for k, v in e.params.items()}}
@@ -1565,7 +1578,7 @@ def _check_file(run: jobs.Run) -> jobs.Step:
         "created": 0, "updated": 0, "unchanged": 0})
 
 
-@jobs.register(IMPORT_JOB, label=N_("Catalog import"), permission="catalog.manage", on_failure=_forget,
+@jobs.register(IMPORT_JOB, label=N_("Catalog import"), permission="catalog.manage", on_failure=_failed,
                summary=_summary)
 def import_chunk(run: jobs.Run) -> jobs.Step:
     """One step of an import: the check of the whole file first, then one chunk of rows written."""

@@ -244,9 +244,12 @@ def _fail(run: Run, message: str, params: dict, details: dict) -> None:
     table = Job.__table__
     result = {**run.result, **details, "error_params": {k: _plain(v) for k, v in params.items()}}
     with write_transaction():
-        db.session.execute(
+        marked = db.session.execute(
             sa.update(table).where(table.c.id == run.id, table.c.state == RUNNING, table.c.heartbeat_at == run.lease)
             .values(state=FAILED, error=message, result=result, finished_at=utcnow(), heartbeat_at=_fresh(run.lease)))
+    if marked.rowcount != 1:  # another runner holds the job now (or it ended): its clean-up is not ours to do
+        log.info("job %s: not marked failed, its claim was lost", run.id)
+        return
     kind = KINDS.get(run.kind)
     if kind is not None and kind.on_failure is not None:
         kind.on_failure(run)

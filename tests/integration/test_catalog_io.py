@@ -642,6 +642,12 @@ def test_a_row_refused_midway_stops_the_job_keeps_what_was_written_and_a_second_
     assert (26, "barcodes", "Barcode %(code)s is already in use.") in errors_of(failed.text)
     with stock_app.app_context():
         assert product_count() == 4 + 20  # two chunks written; the third (rows 22-31) not at all
+        from pos.models import AuditEntry
+
+        audited = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "catalog.import",
+                                                                 AuditEntry.target_id == str(job_id)))
+        assert audited is not None, "what the stopped import wrote is audited"
+        assert audited.after["created"] == 20 and audited.after["stopped"] is True
     # The file corrected (that row without the barcode) and imported again: the written rows are left as they are.
     records[24]["barcodes"] = ""
     page = post_file(client, "katalog.csv", to_csv(records))
