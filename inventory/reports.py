@@ -740,28 +740,19 @@ def in_transit_quantities(product_ids: Iterable[int] | None = None) -> dict[int,
     return {product_id: _qty(total) for product_id, total in db.session.execute(query)}
 
 
-def _held_outside_karantina():
-    """What a product holds in every location but karantina (a correlated sum, read through the product's levels)."""
-    shelves = sa.select(Location.id).where(Location.kind != LocationKind.KARANTINA)
-    return (sa.select(sa.func.coalesce(sa.func.sum(StockLevel.quantity), 0))
-            .where(StockLevel.product_id == Product.id, StockLevel.location_id.in_(shelves))
-            .correlate(Product).scalar_subquery())
-
-
 def _to_reorder(*columns) -> sa.Select:
-    held = _held_outside_karantina()
+    """Active products with a reorder point holding at most that outside karantina (product.shelf_quantity, the
+    summary of their levels kept with every stock move)."""
     return (sa.select(*columns).select_from(Product)
-            .where(Product.active.is_(True), Product.reorder_point > 0, _at_most(held, Product.reorder_point)))
+            .where(Product.active.is_(True), Product.reorder_point > 0,
+                   _at_most(Product.shelf_quantity, Product.reorder_point)))
 
 
 def reorder_count() -> int:
     """Active products at or below their reorder point (stock outside karantina): one count over the index
     ix_product_reorder, reading the products' shelf_quantity (kept with every stock move, checked by `stock check`)
     instead of summing their levels."""
-    return int(db.session.scalar(
-        sa.select(sa.func.count()).select_from(Product)
-        .where(Product.active.is_(True), Product.reorder_point > 0,
-               _at_most(Product.shelf_quantity, Product.reorder_point))))
+    return int(db.session.scalar(_to_reorder(sa.func.count())))
 
 
 def reorder_list(*, after: int | None = None, before: int | None = None,
@@ -769,7 +760,7 @@ def reorder_list(*, after: int | None = None, before: int | None = None,
     """Active products whose stock in every location but karantina is at or below their reorder point
     (products without a reorder point are left out), by name, a page at a time (after / before a product id;
     `size` None: all); what is on the way between locations is shown apart."""
-    statement = _to_reorder(Product, _held_outside_karantina().label("held"))
+    statement = _to_reorder(Product, Product.shelf_quantity.label("held"))
     order = (Product.name, Product.id)
     if size is None:
         page = Slice(list(db.session.execute(statement.order_by(*order))))
@@ -790,7 +781,7 @@ def reorder_rows() -> Iterator[tuple[sa.Row, Decimal]]:
     """Every product to reorder as plain columns (id, sku, name, base unit, reorder point, held) with what is on
     the way, streamed by name: for the downloads."""
     statement = _to_reorder(Product.id, Product.sku, Product.name, Product.base_unit, Product.reorder_point,
-                            _held_outside_karantina().label("held")).order_by(Product.name, Product.id)
+                            Product.shelf_quantity.label("held")).order_by(Product.name, Product.id)
     transit = in_transit_quantities()  # one row per product on a sent transfer: a handful
     for row in chunked(statement):
         yield row, transit.get(row.id, ZERO)
