@@ -37,6 +37,22 @@ class Scope:
         return self.unit.name if self.unit else "Konsolidasi"
 
 
+def _period(query, date, closing, unit_column, scope, until, before, exclude_closing, unit):
+    """The period, unit and closing filters shared by the postings (`_posted`) and the day balances (`_days`)."""
+    if scope is not None:
+        query = query.where(date.between(scope.start, scope.end))
+        unit = scope.unit
+    if until is not None:
+        query = query.where(date <= until)
+    if before is not None:
+        query = query.where(date < before)
+    if exclude_closing:
+        query = query.where(closing)
+    if unit is not None:
+        query = query.where(unit_column == unit.id)
+    return query
+
+
 def _posted(
     query,
     scope: Scope | None = None,
@@ -46,19 +62,9 @@ def _posted(
     exclude_closing: bool = False,
     unit: BusinessUnit | None = None,
 ):
-    query = query.where(JournalEntry.posted.is_(True))
-    if scope is not None:
-        query = query.where(JournalEntry.date.between(scope.start, scope.end))
-        unit = scope.unit
-    if until is not None:
-        query = query.where(JournalEntry.date <= until)
-    if before is not None:
-        query = query.where(JournalEntry.date < before)
-    if exclude_closing:
-        query = query.where(JournalEntry.source_type.not_in(CLOSING_SOURCES))
-    if unit is not None:
-        query = query.where(Posting.unit_id == unit.id)
-    return query
+    return _period(query.where(JournalEntry.posted.is_(True)), JournalEntry.date,
+                   JournalEntry.source_type.not_in(CLOSING_SOURCES), Posting.unit_id,
+                   scope, until, before, exclude_closing, unit)
 
 
 def _sums(query) -> dict[int, tuple[int, int]]:
@@ -84,18 +90,8 @@ def _days(
     unit: BusinessUnit | None = None,
 ):
     """The day balances' counterpart of `_posted`: the same period, unit and closing filters on account_day."""
-    if scope is not None:
-        query = query.where(AccountDay.date.between(scope.start, scope.end))
-        unit = scope.unit
-    if until is not None:
-        query = query.where(AccountDay.date <= until)
-    if before is not None:
-        query = query.where(AccountDay.date < before)
-    if exclude_closing:
-        query = query.where(AccountDay.closing.is_(False))
-    if unit is not None:
-        query = query.where(AccountDay.unit_id == unit.id)
-    return query
+    return _period(query, AccountDay.date, AccountDay.closing.is_(False), AccountDay.unit_id,
+                   scope, until, before, exclude_closing, unit)
 
 
 def _day_sums(scope: Scope | None = None, **filters) -> dict[int, tuple[int, int]]:

@@ -48,6 +48,9 @@ def csv_chunks(columns: list[str], rows: Iterable[list]) -> Iterator[bytes]:
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(columns)
+    yield buffer.getvalue().encode("utf-8")  # the header at once, before the rows' query has answered
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
         writer.writerow([_cell(v) for v in row])
         if buffer.tell() >= CHUNK:

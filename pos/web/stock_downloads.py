@@ -5,8 +5,6 @@ from that file)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -14,31 +12,10 @@ from functools import partial
 from flask import Response, current_app
 
 from ledger.export import _cell
+from ledger.stream_export import csv_chunks  # UTF-8 with a BOM, formulas kept out, header first
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_FLUSH_ROWS = 500
 FILE_CHUNK = 64 * 1024
-
-
-def csv_chunks(columns: list[str], rows: Iterable[list]) -> Iterator[bytes]:
-    """UTF-8 CSV with a BOM (Excel in Indonesia then opens it as UTF-8), formulas kept out of text cells."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(columns)
-    yield buffer.getvalue().encode("utf-8")  # the header at once, before the rows' query has answered
-    buffer.seek(0)
-    buffer.truncate()
-    pending = 0
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-        pending += 1
-        if pending >= CSV_FLUSH_ROWS:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue().encode("utf-8")
 
 
 def xlsx_chunks(title: str, columns: list[str], rows: Iterable[list]) -> Iterator[bytes]:
